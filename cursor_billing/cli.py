@@ -1,0 +1,90 @@
+"""The `cursor-billing` Typer app: registers one module per command and is the one place
+where errors become exit codes (SPEC §9)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from cursor_billing import __version__
+from cursor_billing.commands import cache, fetch
+from cursor_billing.errors import CursorBillingError, ExitCode, exit_code_for
+
+
+class _ErrorHandlingGroup(TyperGroup):
+    """Catches our errors once, at the top: one line on stderr and the right exit code."""
+
+    def invoke(self, ctx: typer.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except CursorBillingError as failure:
+            from cursor_billing import console
+
+            console.error(failure.message, failure.hint)
+            if debug_enabled(ctx):
+                console.stderr.print_exception(show_locals=False)
+            raise typer.Exit(exit_code_for(failure)) from None
+        except KeyboardInterrupt:
+            from cursor_billing import console
+
+            console.error("interrupted")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except (typer.Exit, typer.Abort) as stop:
+            raise stop
+        except Exception as failure:
+            if debug_enabled(ctx):
+                raise
+            from cursor_billing import console
+
+            console.error(
+                f"unexpected {type(failure).__name__}: {failure}",
+                "run again with --debug for the traceback",
+            )
+            raise typer.Exit(ExitCode.FAILED) from None
+
+
+def debug_enabled(ctx: typer.Context) -> bool:
+    root = ctx.find_root()
+    return bool((root.obj or {}).get("debug")) or os.environ.get("CURSOR_BILLING_DEBUG") == "1"
+
+
+app = typer.Typer(
+    cls=_ErrorHandlingGroup,
+    help="Who spends your Cursor on-demand money, on which models, and is it growing?",
+    epilog="Start with `cursor-billing demo`: no API key needed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cursor-billing {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (also CURSOR_BILLING_DEBUG=1).")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
+
+
+app.command("fetch")(fetch.fetch)
+app.add_typer(cache.app, name="cache")
+
+
+def main() -> None:
+    app(prog_name="cursor-billing")

@@ -1,0 +1,110 @@
+"""`cursor-billing cache ls` and `cursor-billing cache purge`: look at and clean the monthly cache."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cursor_billing.commands.common import ConfigOption, DataDirOption, DebugOption, MonthOption
+from cursor_billing.commands.common import settings_for
+from cursor_billing.errors import UsageError
+
+app = typer.Typer(help="Look at and clean the local monthly cache.", no_args_is_help=True)
+
+
+@app.command("ls")
+def ls(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """List the cached months: events, on-demand cost, complete or partial, fetched at, size.
+
+    Example: cursor-billing cache ls --json
+    """
+    from cursor_billing import console
+    from cursor_billing.cache import CacheDir, list_entries
+    from cursor_billing.jsonout import dumps
+
+    settings = settings_for(ctx, config, data_dir, debug)
+    entries = list_entries(CacheDir(settings.cache_dir), settings.cost_basis)
+    if json_output:
+        rows = [
+            {
+                "month": e.month.label,
+                "events": e.events,
+                "cost_cents": e.cost_cents,
+                "complete": e.complete,
+                "fetched_at": e.fetched_at,
+                "size_bytes": e.size_bytes,
+                "path": str(e.path),
+            }
+            for e in entries
+        ]
+        console.stdout.out(dumps(rows), highlight=False)
+        return
+    if not entries:
+        console.stderr.print(f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`.")
+        return
+    console.stdout.print(_table(entries))
+
+
+@app.command("purge")
+def purge(
+    ctx: typer.Context,
+    month: MonthOption = None,
+    all_months: Annotated[bool, typer.Option("--all", help="Delete every cached month.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Delete cached months (and nothing else in the folder).
+
+    Example: cursor-billing cache purge --month 01-2026 --yes
+    """
+    from cursor_billing import console
+    from cursor_billing.cache import CacheDir
+    from cursor_billing.months import Month
+
+    settings = settings_for(ctx, config, data_dir, debug)
+    if bool(month) == all_months:
+        raise UsageError("say which months to delete: --month MM-YYYY (repeatable) or --all")
+    cache_dir = CacheDir(settings.cache_dir)
+    cached = sorted(set(cache_dir.months()) | set(cache_dir.journal_months()))
+    targets = cached if all_months else sorted({Month.parse(label) for label in month or []})
+    for target in targets:
+        if target not in cached:
+            console.warn(f"{target.label} is not cached")
+    targets = [t for t in targets if t in cached]
+    if not targets:
+        console.stderr.print("Nothing to delete.")
+        return
+    labels = ", ".join(t.label for t in targets)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to delete without confirmation: add --yes")
+        if not typer.confirm(f"Delete the cache of {labels}?", err=True):
+            raise typer.Exit(1)
+    removed = [path for target in targets for path in cache_dir.remove(target)]
+    console.stderr.print(f"Deleted {len(removed)} file(s): {labels}.")
+
+
+def _table(entries):
+    from rich.markup import escape
+    from rich.table import Table
+
+    from cursor_billing.formatting import count, money, size
+
+    table = Table(title="Cached months")
+    for name in ("month", "events", "on-demand cost", "state", "fetched at", "size"):
+        table.add_column(name, justify="left" if name in ("month", "state") else "right")
+    for e in entries:
+        state = "complete" if e.complete else "[yellow]partial[/]"
+        table.add_row(e.month.label, count(e.events), money(e.cost_cents), state,
+                      escape(e.fetched_at), size(e.size_bytes))
+    return table

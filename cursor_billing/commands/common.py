@@ -1,0 +1,49 @@
+"""Options every command shares, and building the settings from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cursor_billing.settings import Settings, load_settings
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="config.yaml to use (default: $CURSOR_BILLING_CONFIG, ./config.yaml, user config).",
+        show_default=False,
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder for the cache and the report (default: billing.data_dir, i.e. ./data).",
+        show_default=False,
+    ),
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show tracebacks (also CURSOR_BILLING_DEBUG=1).")
+]
+MonthOption = Annotated[
+    list[str] | None,
+    typer.Option("--month", help="A month as MM-YYYY; repeat for several.", show_default=False),
+]
+
+
+def settings_for(
+    ctx: typer.Context, config: Path | None, data_dir: Path | None, debug: bool, **flags: Any
+) -> Settings:
+    """Settings for this command, after the warnings of the config file went to stderr."""
+    if debug:
+        ctx.find_root().ensure_object(dict)["debug"] = True
+    settings = load_settings(config=config, data_dir=data_dir).with_overrides(**flags)
+    if settings.warnings:
+        from cursor_billing import console
+
+        for warning in settings.warnings:
+            console.warn(warning)
+    return settings

@@ -1,0 +1,20 @@
+"""The two consoles of the CLI: stdout for what the user asked for, stderr for progress,
+warnings and errors. The only module that creates rich consoles."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+def warn(message: str) -> None:
+    stderr.print(f"[yellow]Warning:[/] {escape(message)}", soft_wrap=True)
+
+
+def error(message: str, hint: str | None = None) -> None:
+    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+    if hint:
+        stderr.print(f"[dim]Hint:[/] {escape(hint)}", soft_wrap=True)

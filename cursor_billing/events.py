@@ -1,0 +1,123 @@
+"""What a usage event means for the bill: which events are on-demand, which are billable,
+and what each one costs (SPEC §5 and §7).
+
+The fetch keeps events as the raw dicts the API sent; the analysis decodes only the fields it
+needs into `UsageEvent`, with money as exact decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+ON_DEMAND_KINDS = frozenset({"usage-based", "on-demand", "usage_event_kind_usage_based"})
+COST_BASES = ("list", "charged")
+ZERO = Decimal(0)
+
+
+def is_on_demand_kind(kind: object) -> bool:
+    """`Usage-based` in any case, `On-Demand` or `USAGE_EVENT_KIND_USAGE_BASED`."""
+    return isinstance(kind, str) and kind.strip().lower() in ON_DEMAND_KINDS
+
+
+def is_kept(raw: dict[str, Any]) -> bool:
+    """An event the fetch keeps in the cache: on-demand kind and chargeable."""
+    return raw.get("isChargeable") is True and is_on_demand_kind(raw.get("kind"))
+
+
+class TokenUsage(msgspec.Struct, omit_defaults=True):
+    inputTokens: int = 0
+    outputTokens: int = 0
+    cacheWriteTokens: int = 0
+    cacheReadTokens: int = 0
+    totalCents: Decimal = ZERO
+
+
+class UsageEvent(msgspec.Struct):
+    """The fields of a cached event that the analytics read; the rest is ignored."""
+
+    userEmail: str = ""
+    model: str = ""
+    kind: str = ""
+    isChargeable: bool = False
+    isTokenBasedCall: bool = False
+    tokenUsage: TokenUsage | None = None
+    cursorTokenFee: Decimal | None = None
+    chargedCents: Decimal | None = None
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> UsageEvent:
+        """Tolerant conversion of any event dict: odd or missing values count as 0/false."""
+        usage = raw.get("tokenUsage")
+        token_usage = None
+        if isinstance(usage, dict):
+            token_usage = TokenUsage(
+                *(_as_int(usage.get(name)) for name in TOKEN_FIELDS),
+                totalCents=as_decimal(usage.get("totalCents")),
+            )
+        charged = raw.get("chargedCents")
+        return cls(
+            userEmail=_as_str(raw.get("userEmail")),
+            model=_as_str(raw.get("model")),
+            kind=_as_str(raw.get("kind")),
+            isChargeable=raw.get("isChargeable") is True,
+            isTokenBasedCall=raw.get("isTokenBasedCall") is True,
+            tokenUsage=token_usage,
+            cursorTokenFee=as_decimal(raw.get("cursorTokenFee")),
+            chargedCents=None if charged is None else as_decimal(charged),
+        )
+
+    @property
+    def billable(self) -> bool:
+        """On-demand, chargeable and token-based: the events the analytics count."""
+        return self.isChargeable and self.isTokenBasedCall and is_on_demand_kind(self.kind)
+
+    def cost_cents(self, cost_basis: str = "list") -> Decimal:
+        """list = tokenUsage.totalCents + cursorTokenFee; charged = chargedCents, falling back
+        to the list formula where it is missing."""
+        if cost_basis == "charged" and self.chargedCents is not None:
+            return self.chargedCents
+        total = self.tokenUsage.totalCents if self.tokenUsage is not None else ZERO
+        return total + (self.cursorTokenFee or ZERO)
+
+    @property
+    def tokens(self) -> tuple[int, int, int, int]:
+        """(input, output, cache write, cache read)."""
+        usage = self.tokenUsage
+        if usage is None:
+            return (0, 0, 0, 0)
+        return (usage.inputTokens, usage.outputTokens, usage.cacheWriteTokens, usage.cacheReadTokens)
+
+
+TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens")
+
+
+def as_decimal(value: object) -> Decimal:
+    """A JSON number as an exact decimal; anything missing or not a number counts as 0."""
+    if isinstance(value, bool) or value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # repr() is the shortest string that round-trips: the number the JSON text held.
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            result = Decimal(value)
+        except ArithmeticError:
+            return ZERO
+        return result if result.is_finite() else ZERO
+    return ZERO
+
+
+def _as_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value)
+
+
+def _as_str(value: object) -> str:
+    return value if isinstance(value, str) else ""

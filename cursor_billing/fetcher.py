@@ -1,0 +1,331 @@
+"""Part 1 of the job: bring the monthly cache up to date from the API (SPEC §4–6).
+
+Each month is fetched in windows of at most 30 days, page by page. Every page is appended to a
+journal before the next request, so a fetch killed at any moment resumes where it stopped; the
+month's cache file is written whole at the end, then the journal is removed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+
+from cursor_billing.cache import CacheDir, MonthlyCache, ensure_private_dir
+from cursor_billing.client import AdminApiClient
+from cursor_billing.errors import CacheError, UsageError
+from cursor_billing.events import is_kept
+from cursor_billing.months import DAY_MS, Month, MonthWindow, check_not_future, months_back
+from cursor_billing.months import split_windows
+
+
+@dataclass
+class MonthResult:
+    """What the fetch did for one month, for the summary."""
+
+    month: Month
+    action: str  # skipped · fetched · refreshed · resumed
+    events: int = 0  # kept events in the cache afterwards
+    requests: int = 0
+    retries: int = 0
+    complete: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+class FetchObserver(Protocol):
+    """Progress reports; the command renders them (rich bars or plain lines)."""
+
+    def month_started(self, month: Month, action: str, months_done: int, months_total: int) -> None: ...
+    def page_fetched(self, month: Month, pages_done: int, pages_total: int) -> None: ...
+    def retrying(self, reason: str, wait_seconds: float) -> None: ...
+    def warning(self, message: str) -> None: ...
+    def month_finished(self, result: MonthResult) -> None: ...
+
+
+class Plan(msgspec.Struct):
+    """One run's work on a month: the range to fetch and how. Saved as the journal's first line."""
+
+    month: str
+    timezone: str
+    mode: str  # "full" or "tail"
+    start_ms: int
+    end_ms: int
+    started_ms: int  # when this fetch started: decides whether the month is complete
+    page_size: int
+
+
+class _PageRecord(msgspec.Struct, omit_defaults=True):
+    window: int
+    page: int = 0
+    total: int = 0
+    num_pages: int = 0
+    received: int = 0
+    has_next: bool = False
+    events: list[dict[str, Any]] = []
+    restart: bool = False
+
+
+@dataclass
+class _WindowState:
+    pages: list[_PageRecord] = field(default_factory=list)
+    attempts: int = 1
+
+
+def months_to_fetch(labels: list[str] | None, count: int | None, default_count: int,
+                    now: datetime) -> list[Month]:
+    """The months a fetch covers: `--month` labels, else the last `--months-back` months."""
+    if labels and count is not None:
+        raise UsageError("use either --month or --months-back, not both")
+    if labels:
+        return sorted({check_not_future(Month.parse(label), now) for label in labels})
+    return months_back(count if count is not None else default_count, now)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class Fetcher:
+    def __init__(
+        self,
+        client: AdminApiClient,
+        cache_dir: CacheDir,
+        timezone_name: str,
+        page_size: int,
+        now: datetime,
+        observer: FetchObserver,
+    ) -> None:
+        from zoneinfo import ZoneInfo
+
+        self.client = client
+        self.cache_dir = cache_dir
+        self.timezone_name = timezone_name
+        self.zone = ZoneInfo(timezone_name)
+        self.page_size = page_size
+        self.now_ms = epoch_ms(now)
+        self.observer = observer
+        client.on_retry = observer.retrying
+
+    def fetch(self, months: list[Month], refresh: bool = False) -> list[MonthResult]:
+        results = []
+        for done, month in enumerate(months):
+            results.append(self.fetch_month(month, refresh, done, len(months)))
+        return results
+
+    def fetch_month(self, month: Month, refresh: bool, done: int = 0, total: int = 1) -> MonthResult:
+        stats_before = (self.client.stats.requests, self.client.stats.retries)
+        journal = _Journal(self.cache_dir.journal_path(month))
+        if refresh:
+            journal.remove()
+        plan = journal.plan(month, self.timezone_name)
+        cached = self._cached(month, refresh)
+        if plan is not None and plan.mode == "tail" and cached is None:
+            journal.remove()  # the month it refreshed is gone: start over
+            plan = None
+        result = MonthResult(month, "resumed" if plan else "skipped")
+        if plan is None:
+            plan = self._plan(month, cached)
+            if plan is None:
+                result.events, result.complete = len(cached.events), True  # type: ignore[union-attr]
+                self.observer.month_started(month, "skipped", done, total)
+                self.observer.month_finished(result)
+                return result
+            result.action = "refreshed" if plan.mode == "tail" else "fetched"
+            journal.start(plan)
+        self.observer.month_started(month, result.action, done, total)
+        cached = self._run(month, plan, cached, journal, result)
+        if result.action == "resumed" and not cached.complete:
+            follow_up = self._plan(month, cached)  # bring a resumed current month up to now
+            if follow_up is not None and follow_up.start_ms <= follow_up.end_ms:
+                journal.start(follow_up)
+                cached = self._run(month, follow_up, cached, journal, result)
+        result.events, result.complete = len(cached.events), cached.complete
+        result.requests = self.client.stats.requests - stats_before[0]
+        result.retries = self.client.stats.retries - stats_before[1]
+        self.observer.month_finished(result)
+        return result
+
+    def _cached(self, month: Month, refresh: bool) -> MonthlyCache | None:
+        if not self.cache_dir.path_for(month).exists():
+            return None
+        try:
+            cached = self.cache_dir.read(month)
+        except CacheError:
+            if refresh:
+                return None  # about to be replaced whole
+            raise
+        if cached.timezone != self.timezone_name:
+            self.observer.warning(
+                f"{month.label} was cached in time zone {cached.timezone}, the config says "
+                f"{self.timezone_name}: fetching it again whole"
+            )
+            return None
+        return None if refresh else cached
+
+    def _plan(self, month: Month, cached: MonthlyCache | None) -> Plan | None:
+        """None when the cached month is complete; a tail refresh for a partial one."""
+        month_start, month_end = month.start_ms(self.zone), month.end_ms(self.zone)
+        end_ms = min(self.now_ms, month_end)
+        if cached is None:
+            start_ms, mode = month_start, "full"
+        elif cached.complete:
+            return None
+        else:
+            start_ms, mode = max(month_start, cached.covered_end_ms - DAY_MS), "tail"
+        return Plan(month.label, self.timezone_name, mode, start_ms, end_ms, self.now_ms,
+                    self.page_size)
+
+    def _run(self, month: Month, plan: Plan, cached: MonthlyCache | None, journal: _Journal,
+             result: MonthResult) -> MonthlyCache:
+        windows = split_windows(plan.start_ms, plan.end_ms)
+        states = journal.windows
+        fetched: list[dict[str, Any]] = []
+        for index, window in enumerate(windows):
+            fetched.extend(self._window(month, plan, index, window, windows, states, journal,
+                                        result))
+        month_start, month_end = month.start_ms(self.zone), month.end_ms(self.zone)
+        kept_before = [] if plan.mode == "full" or cached is None else [
+            event for event in cached.events if int(event["timestamp"]) < plan.start_ms
+        ]
+        events = _newest_first(fetched + kept_before)
+        updated = MonthlyCache(
+            month=month,
+            timezone=self.timezone_name,
+            fetched_at=datetime.fromtimestamp(plan.started_ms / 1000, timezone.utc),
+            complete=plan.end_ms == month_end and plan.started_ms > month_end + DAY_MS,
+            covered_start_ms=month_start,
+            covered_end_ms=plan.end_ms,
+            events=events,
+        )
+        self.cache_dir.write(updated)
+        journal.remove()
+        return updated
+
+    def _window(self, month: Month, plan: Plan, index: int, window: MonthWindow,
+                windows: list[MonthWindow], states: dict[int, _WindowState], journal: _Journal,
+                result: MonthResult) -> list[dict[str, Any]]:
+        state = states.setdefault(index, _WindowState())
+        while True:
+            page = len(state.pages) + 1
+            while not state.pages or state.pages[-1].has_next:
+                response = self.client.usage_page(window.start_ms, window.end_ms, page,
+                                                  plan.page_size)
+                kept = [e for e in response.events if is_kept(e) and _inside(e, window)]
+                record = _PageRecord(index, page, response.total_events, response.num_pages,
+                                     len(response.events), response.has_next_page, kept)
+                stop = _stop_reason(record)
+                if stop:
+                    record.has_next = False
+                    self.observer.warning(f"{month.title}: {stop}; stopping at page {page}")
+                journal.append(record)
+                state.pages.append(record)
+                self.observer.page_fetched(month, *_page_progress(states, len(windows)))
+                page += 1
+            received = sum(r.received for r in state.pages)
+            announced = state.pages[-1].total
+            if received == announced:
+                break
+            message = (f"{month.title}: the API announced {announced} events for "
+                       f"{_day(window.start_ms)}–{_day(window.end_ms)} but sent {received}")
+            if state.attempts >= 2:
+                result.warnings.append(message + " twice: the data changed while paging")
+                self.observer.warning(result.warnings[-1])
+                break
+            self.observer.warning(message + "; fetching that window once more")
+            journal.append(_PageRecord(index, restart=True))
+            state.pages, state.attempts = [], state.attempts + 1
+        return [event for record in state.pages for event in record.events]
+
+
+def _stop_reason(record: _PageRecord) -> str | None:
+    """Guards against a server that never says it is done."""
+    if not record.has_next:
+        return None
+    if record.received == 0:
+        return "the API sent an empty page but said there were more"
+    if record.num_pages and record.page >= record.num_pages:
+        return f"the API said there were more pages than its numPages ({record.num_pages})"
+    return None
+
+
+def _inside(event: dict[str, Any], window: MonthWindow) -> bool:
+    try:
+        return window.start_ms <= int(event["timestamp"]) <= window.end_ms
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _newest_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(events, key=lambda event: int(event["timestamp"]), reverse=True)
+
+
+def _page_progress(states: dict[int, _WindowState], window_count: int) -> tuple[int, int]:
+    done = sum(len(s.pages) for s in states.values())
+    known = sum(max(s.pages[0].num_pages, len(s.pages)) for s in states.values() if s.pages)
+    unknown = window_count - sum(1 for s in states.values() if s.pages)
+    return done, known + unknown
+
+
+def _day(epoch_ms_value: int) -> str:
+    return datetime.fromtimestamp(epoch_ms_value / 1000, timezone.utc).strftime("%Y-%m-%d")
+
+
+class _Journal:
+    """An append-only file of the pages saved so far; a line cut short by a kill is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.windows: dict[int, _WindowState] = {}
+
+    def plan(self, month: Month, timezone_name: str) -> Plan | None:
+        """The plan of an unfinished fetch of this month, with its saved pages loaded."""
+        try:
+            lines = self.path.read_bytes().split(b"\n")
+        except FileNotFoundError:
+            return None
+        try:
+            plan = msgspec.json.decode(lines[0], type=Plan)
+        except msgspec.MsgspecError:
+            self.remove()
+            return None
+        if plan.month != month.label or plan.timezone != timezone_name:
+            self.remove()
+            return None
+        for line in lines[1:]:
+            try:
+                record = msgspec.json.decode(line, type=_PageRecord)
+            except msgspec.MsgspecError:
+                break  # the end of the file, or a line cut short by a kill
+            state = self.windows.setdefault(record.window, _WindowState())
+            if record.restart:
+                state.pages, state.attempts = [], state.attempts + 1
+            else:
+                state.pages.append(record)
+        return plan
+
+    def start(self, plan: Plan) -> None:
+        self.windows = {}
+        ensure_private_dir(self.path.parent)
+        self.path.unlink(missing_ok=True)
+        self._append(msgspec.json.encode(plan))
+
+    def append(self, record: _PageRecord) -> None:
+        self._append(msgspec.json.encode(record))
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.windows = {}
+
+    def _append(self, line: bytes) -> None:
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            data = memoryview(line + b"\n")
+            while data:
+                data = data[os.write(descriptor, data) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+

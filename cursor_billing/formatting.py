@@ -1,0 +1,87 @@
+"""How numbers read for people, shared by the terminal tables, `cache ls` and the HTML dashboard:
+money as `$1,234.56`, counts with thousands separators, percentages, file sizes, sparklines.
+Pure text, no rich."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+NOTHING = "—"  # shown for a value that does not exist (first month's change, share of nothing)
+_CENT = Decimal("0.01")
+_SPARKS = "▁▂▃▄▅▆▇█"
+_COMPACT_UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+_SIZE_UNITS = ("kB", "MB", "GB", "TB")
+
+
+def money(cents: Decimal | int) -> str:
+    """Cents as dollars: `$1,234.56`, `-$0.50`; half a cent rounds away from zero."""
+    dollars = (Decimal(cents) / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if dollars < 0 else ""
+    return f"{sign}${abs(dollars):,.2f}"
+
+
+def signed_money(cents: Decimal | int | None) -> str:
+    """A change in money: `+$12.00`, `-$3.50`, `$0.00`; `—` when there is nothing to compare."""
+    if cents is None:
+        return NOTHING
+    text = money(cents)
+    return text if text.startswith("-") or text == "$0.00" else f"+{text}"
+
+
+def count(number: int) -> str:
+    """`12,345`."""
+    return f"{number:,}"
+
+
+def compact_count(number: int) -> str:
+    """Big counts for narrow columns: `950`, `12.3K`, `4.56M`, `1.20B`."""
+    for size, unit in _COMPACT_UNITS:
+        if abs(number) >= size:
+            scaled = Decimal(number) / size
+            digits = 1 if abs(scaled) >= 10 else 2
+            return f"{scaled.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)}{unit}"
+    return str(number)
+
+
+def percent(points: Decimal | float | None, *, signed: bool = False, digits: int = 1) -> str:
+    """A value already in percent: `12.5%`, with `signed` `+12.5%`; `—` for None."""
+    if points is None:
+        return NOTHING
+    value = Decimal(str(points)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    if value == 0:
+        value = abs(value)  # never "-0.0%"
+    sign = "+" if signed and value > 0 else ""
+    return f"{sign}{value:,}%"
+
+
+def share(ratio: Decimal | float) -> str:
+    """A ratio 0..1 as a percentage without decimals: `0.425` → `43%`."""
+    return percent(Decimal(str(ratio)) * 100, digits=0)
+
+
+def size(num_bytes: int) -> str:
+    """A file size in decimal units, like `ls --si`: `512 B`, `1.5 kB`, `12.3 MB`."""
+    if num_bytes < 1000:
+        return f"{num_bytes} B"
+    value = Decimal(num_bytes)
+    for unit in _SIZE_UNITS:
+        value /= 1000
+        if value < 1000 or unit == _SIZE_UNITS[-1]:
+            break
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} {unit}"
+
+
+def sparkline(values: Sequence[Decimal | int | float]) -> str:
+    """One block per value, scaled to the largest: `▁▃█`; a month with nothing is `·`."""
+    peak = max((value for value in values), default=0)
+    if peak <= 0:
+        return "·" * len(values)
+    marks = []
+    for value in values:
+        if value <= 0:
+            marks.append("·")
+        else:
+            level = int(Decimal(str(value)) / Decimal(str(peak)) * (len(_SPARKS) - 1))
+            marks.append(_SPARKS[max(0, min(level, len(_SPARKS) - 1))])
+    return "".join(marks)
