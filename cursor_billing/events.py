@@ -65,7 +65,8 @@ class UsageEvent(msgspec.Struct):
             isTokenBasedCall=raw.get("isTokenBasedCall") is True,
             tokenUsage=token_usage,
             cursorTokenFee=as_decimal(raw.get("cursorTokenFee")),
-            chargedCents=None if charged is None else as_decimal(charged),
+            # Only a real number replaces the list cost: "null" or garbage falls back to it.
+            chargedCents=as_decimal(charged) if _is_number(charged) else None,
         )
 
     @property
@@ -111,6 +112,10 @@ def as_decimal(value: object) -> Decimal:
             return ZERO
         return result if result.is_finite() else ZERO
     return ZERO
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _as_int(value: object) -> int:

@@ -1,0 +1,248 @@
+"""Terminal tables for `analyze` and `report`, built from a `BillingReport`.
+
+Names and e-mails go into cells as `Text`, never as markup, so a model called `[bold]x` prints as
+itself. Nothing depends on colour: partial months say so in words, so NO_COLOR loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rich import box
+from rich.bar import Bar
+from rich.table import Table
+from rich.text import Text
+
+from cursor_billing.calculator import BillingReport, ExpensiveModel, UserSpend
+from cursor_billing.formatting import (
+    NOTHING,
+    compact_count,
+    count,
+    money,
+    percent,
+    share,
+    signed_money,
+    sparkline,
+)
+
+SPARKLINE_MONTHS = 12
+NO_USAGE = "No billable on-demand usage in these months."
+_NAME_MAX = 32  # e-mails and model names beyond this are cut with an ellipsis
+_MODEL_HEADER_WIDTH = 14  # longer model names fold onto a second header line
+
+
+def analysis_tables(report: BillingReport, top: int, width: int = 80) -> list[Table]:
+    """Everything `cursor-billing analyze` prints, in order; `width` is the terminal's."""
+    if not report.has_usage:
+        return [summary_table(report), monthly_trend_table(report), _empty("Users", NO_USAGE)]
+    return [
+        summary_table(report),
+        monthly_trend_table(report),
+        top_spenders_table(report, top),
+        top_models_table(report, top),
+        expensive_users_table(report, top, width=width),
+    ]
+
+
+def summary_table(report: BillingReport) -> Table:
+    summary = report.summary
+    table = _table(_period_title("On-demand spend", report.months))
+    table.show_header = False
+    table.add_column("what", style="bold")
+    table.add_column("value", overflow="ellipsis", max_width=48)
+    current = summary.current_month or NOTHING
+    if summary.current_month in report.partial_months:
+        current += " (partial)"
+    table.add_row("Total", money(summary.total_cost_cents))
+    table.add_row(f"Current month, {current}", money(summary.current_month_cost_cents))
+    table.add_row("Months analyzed", count(summary.months_analyzed))
+    table.add_row("Requests", count(summary.total_requests))
+    table.add_row("Costliest model", Text(summary.costliest_model or NOTHING))
+    table.add_row("Top spender", Text(summary.top_spender or NOTHING))
+    return table
+
+
+def monthly_trend_table(report: BillingReport) -> Table:
+    """One row per month, oldest first, with the change against the month before."""
+    table = _table("Monthly trend")
+    table.add_column("Month", no_wrap=True)
+    _number_column(table, "Cost")
+    _number_column(table, "Requests")
+    _number_column(table, "Change")
+    _number_column(table, "Change %")
+    # The bar column takes what the numbers leave, up to 20 characters.
+    table.add_column("", max_width=20)
+    peak = max((row.cost_cents for row in report.monthly_trend), default=Decimal(0))
+    for row in report.monthly_trend:
+        table.add_row(
+            f"{row.month} (partial)" if row.partial else row.month,
+            money(row.cost_cents),
+            count(row.requests),
+            signed_money(row.delta_cents),
+            percent(row.delta_pct, signed=True),
+            Bar(float(peak), 0, float(row.cost_cents)) if peak > 0 else "",
+        )
+    if report.partial_months:
+        table.caption = "partial: still being fetched, or fetched less than a day after it ended"
+    return table
+
+
+def top_spenders_table(report: BillingReport, top: int) -> Table:
+    """The top users by cost, with a sparkline of their spend month by month."""
+    users = report.users[: max(top, 0)]
+    trend_months = report.months[-SPARKLINE_MONTHS:]
+    title = f"Top {len(users)} of {count(len(report.users))} users by on-demand spend"
+    if not users:
+        return _empty(title, NO_USAGE if not report.users else "No rows asked for.")
+    table = _table(title)
+    _name_column(table, "User", min_width=16, ratio=3)
+    _number_column(table, "Cost")
+    _name_column(table, "Top model", max_width=24, min_width=10, ratio=2)
+    _number_column(table, "Exp.")
+    if len(trend_months) > 1:
+        table.add_column("Trend", no_wrap=True)
+    for user in users:
+        cells = [
+            Text(user.email),
+            money(user.cost_cents),
+            Text(user.top_model),
+            share(user.expensive_share),
+        ]
+        if len(trend_months) > 1:
+            cells.append(sparkline([user.by_month[month] for month in trend_months]))
+        table.add_row(*cells)
+    notes = ["Exp. = share of the user's spend on expensive models"]
+    if len(trend_months) > 1:
+        notes.append(f"Trend = spend per month, {trend_months[0]} to {trend_months[-1]}")
+    table.caption = "\n".join(notes)
+    return table
+
+
+def top_models_table(report: BillingReport, top: int) -> Table:
+    models = report.models[: max(top, 0)]
+    title = f"Top {len(models)} of {count(len(report.models))} models by on-demand spend"
+    if not models:
+        return _empty(title, NO_USAGE if not report.models else "No rows asked for.")
+    table = _table(title)
+    _rank_column(table)
+    _name_column(table, "Model", min_width=12)
+    _number_column(table, "Cost")
+    _number_column(table, "Requests")
+    _number_column(table, "Avg/req")
+    _number_column(table, "Users")
+    _number_column(table, "Tokens")
+    for rank, model in enumerate(models, 1):
+        table.add_row(
+            str(rank),
+            Text(model.model),
+            money(model.cost_cents),
+            count(model.requests),
+            money(model.avg_cost_cents),
+            count(model.unique_users),
+            compact_count(model.tokens.total),
+        )
+    return table
+
+
+def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> Table:
+    """Users × expensive models: what the top users spend on each expensive model.
+
+    As many expensive models get a column as `width` allows (at least one); the `All` column
+    sums every expensive model, shown or not."""
+    users = _ranked_by_expensive_spend(report.users)[: max(top, 0)]
+    title = "Spend on expensive models, by user"
+    if not users:
+        return _empty(title, "No spend on expensive models in these months.")
+    all_width = max((len(money(user.expensive_cost_cents)) for user in users), default=3)
+    # What stays for model columns: User ≥ 16, All, Share ("100%"), each with a 3-column gap.
+    budget = width - 16 - (3 + all_width) - (3 + 5)
+    shown: list[tuple[ExpensiveModel, int]] = []
+    for model in report.expensive_models:
+        largest = max((user.cost_cents for user in model.users), default=Decimal(0))
+        column_width = max(len(money(largest)), min(len(model.model), _MODEL_HEADER_WIDTH))
+        if shown and column_width + 3 > budget:
+            break
+        shown.append((model, column_width))
+        budget -= column_width + 3
+    spend = {
+        (user.email, model.model): user.cost_cents
+        for model in report.expensive_models
+        for user in model.users
+    }
+    table = _table(title)
+    _name_column(table, "User", min_width=16)
+    for model, column_width in shown:
+        # A fixed width: a long model name folds in the header rather than squeezing numbers.
+        table.add_column(Text(model.model, overflow="fold"), justify="right", width=column_width)
+    _number_column(table, "All")
+    _number_column(table, "Share")
+    for user in users:
+        table.add_row(
+            Text(user.email),
+            *(_money_or_dot(spend.get((user.email, model.model))) for model, _ in shown),
+            money(user.expensive_cost_cents),
+            share(user.expensive_share),
+        )
+    hidden = len(report.expensive_models) - len(shown)
+    if hidden:
+        table.caption = (
+            f"All includes {hidden} more expensive model(s); a wider terminal shows them"
+        )
+    return table
+
+
+def _ranked_by_expensive_spend(users: Sequence[UserSpend]) -> list[UserSpend]:
+    spenders = [user for user in users if user.expensive_cost_cents > 0]
+    return sorted(spenders, key=lambda user: (-user.expensive_cost_cents, user.email))
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title,
+        min_width=len(title),
+        title_justify="left",
+        title_style="bold",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+    )
+
+
+def _empty(title: str, message: str) -> Table:
+    table = _table(title)
+    table.show_header = False
+    table.add_column(message)
+    table.add_row(message)
+    return table
+
+
+def _period_title(what: str, months: Sequence[str]) -> str:
+    if not months:
+        return what
+    if len(months) == 1:
+        return f"{what}, {months[0]}"
+    return f"{what}, {months[0]} to {months[-1]}"
+
+
+def _rank_column(table: Table) -> None:
+    table.add_column("#", justify="right", no_wrap=True, style="dim")
+
+
+def _name_column(
+    table: Table, header: str, max_width: int = _NAME_MAX, min_width: int = 8, ratio: int = 1
+) -> None:
+    # Not no_wrap: rich narrows only wrappable columns to fit, so names give way before numbers.
+    # Names have no spaces to wrap at, so a narrowed one is cut with an ellipsis instead.
+    table.add_column(
+        header, overflow="ellipsis", min_width=min_width, max_width=max_width, ratio=ratio
+    )
+
+
+def _number_column(table: Table, header: str) -> None:
+    table.add_column(header, justify="right", no_wrap=True)
+
+
+def _money_or_dot(cents: Decimal | None) -> str:
+    return money(cents) if cents else "·"
