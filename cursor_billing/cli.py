@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from cursor_billing import __version__
-from cursor_billing.commands import cache, fetch
+from cursor_billing.commands import analyze, cache, demo, fetch, report, run
 from cursor_billing.errors import CursorBillingError, ExitCode, exit_code_for
 
 
@@ -32,7 +32,7 @@ class _ErrorHandlingGroup(TyperGroup):
 
             console.error("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
-        except (typer.Exit, typer.Abort) as stop:
+        except (typer.Exit, typer.Abort, typer.TyperException) as stop:  # Typer reports its own
             raise stop
         except Exception as failure:
             if debug_enabled(ctx):
@@ -83,6 +83,10 @@ def _root(
 
 
 app.command("fetch")(fetch.fetch)
+app.command("analyze")(analyze.analyze)
+app.command("report")(report.report)
+app.command("run")(run.run)
+app.command("demo")(demo.demo)
 app.add_typer(cache.app, name="cache")
 
 

@@ -157,9 +157,14 @@ class AdminApiClient:
                     try:
                         return msgspec.json.decode(response.content, type=shape)
                     except msgspec.DecodeError:
-                        reason, retry_after = "the API answered with something that is not JSON", None
+                        reason, retry_after = (
+                            "the API answered with something that is not JSON",
+                            None,
+                        )
                     except msgspec.ValidationError as error:
-                        raise ApiError(f"the API answered in an unexpected shape: {error}") from None
+                        raise ApiError(
+                            f"the API answered in an unexpected shape: {error}"
+                        ) from None
                 elif response.status_code in RETRYABLE_STATUSES:
                     reason = f"HTTP {response.status_code}: {_message(response)}"
                     retry_after = _retry_after_seconds(response)
@@ -186,8 +191,9 @@ def _refusal(response: httpx.Response) -> Exception:
         )
         return AuthError(f"the API refused the key (HTTP {status}): {message}", hint=hint)
     if status == 404:
-        return ApiError(f"HTTP 404 from {response.request.url}: {message}",
-                        hint="check CURSOR_API_BASE_URL")
+        return ApiError(
+            f"HTTP 404 from {response.request.url}: {message}", hint="check CURSOR_API_BASE_URL"
+        )
     return ApiError(f"the API rejected the request (HTTP {status}): {message}")
 
 

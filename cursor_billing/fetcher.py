@@ -18,8 +18,14 @@ from cursor_billing.cache import CacheDir, MonthlyCache, ensure_private_dir
 from cursor_billing.client import AdminApiClient
 from cursor_billing.errors import CacheError, UsageError
 from cursor_billing.events import is_kept
-from cursor_billing.months import DAY_MS, Month, MonthWindow, check_not_future, months_back
-from cursor_billing.months import split_windows
+from cursor_billing.months import (
+    DAY_MS,
+    Month,
+    MonthWindow,
+    check_not_future,
+    months_back,
+    split_windows,
+)
 
 
 @dataclass
@@ -38,7 +44,9 @@ class MonthResult:
 class FetchObserver(Protocol):
     """Progress reports; the command renders them (rich bars or plain lines)."""
 
-    def month_started(self, month: Month, action: str, months_done: int, months_total: int) -> None: ...
+    def month_started(
+        self, month: Month, action: str, months_done: int, months_total: int
+    ) -> None: ...
     def page_fetched(self, month: Month, pages_done: int, pages_total: int) -> None: ...
     def retrying(self, reason: str, wait_seconds: float) -> None: ...
     def warning(self, message: str) -> None: ...
@@ -74,8 +82,9 @@ class _WindowState:
     attempts: int = 1
 
 
-def months_to_fetch(labels: list[str] | None, count: int | None, default_count: int,
-                    now: datetime) -> list[Month]:
+def months_to_fetch(
+    labels: list[str] | None, count: int | None, default_count: int, now: datetime
+) -> list[Month]:
     """The months a fetch covers: `--month` labels, else the last `--months-back` months."""
     if labels and count is not None:
         raise UsageError("use either --month or --months-back, not both")
@@ -115,7 +124,9 @@ class Fetcher:
             results.append(self.fetch_month(month, refresh, done, len(months)))
         return results
 
-    def fetch_month(self, month: Month, refresh: bool, done: int = 0, total: int = 1) -> MonthResult:
+    def fetch_month(
+        self, month: Month, refresh: bool, done: int = 0, total: int = 1
+    ) -> MonthResult:
         stats_before = (self.client.stats.requests, self.client.stats.retries)
         journal = _Journal(self.cache_dir.journal_path(month))
         if refresh:
@@ -175,21 +186,31 @@ class Fetcher:
             return None
         else:
             start_ms, mode = max(month_start, cached.covered_end_ms - DAY_MS), "tail"
-        return Plan(month.label, self.timezone_name, mode, start_ms, end_ms, self.now_ms,
-                    self.page_size)
+        return Plan(
+            month.label, self.timezone_name, mode, start_ms, end_ms, self.now_ms, self.page_size
+        )
 
-    def _run(self, month: Month, plan: Plan, cached: MonthlyCache | None, journal: _Journal,
-             result: MonthResult) -> MonthlyCache:
+    def _run(
+        self,
+        month: Month,
+        plan: Plan,
+        cached: MonthlyCache | None,
+        journal: _Journal,
+        result: MonthResult,
+    ) -> MonthlyCache:
         windows = split_windows(plan.start_ms, plan.end_ms)
         states = journal.windows
         fetched: list[dict[str, Any]] = []
         for index, window in enumerate(windows):
-            fetched.extend(self._window(month, plan, index, window, windows, states, journal,
-                                        result))
+            fetched.extend(
+                self._window(month, plan, index, window, windows, states, journal, result)
+            )
         month_start, month_end = month.start_ms(self.zone), month.end_ms(self.zone)
-        kept_before = [] if plan.mode == "full" or cached is None else [
-            event for event in cached.events if int(event["timestamp"]) < plan.start_ms
-        ]
+        kept_before = (
+            []
+            if plan.mode == "full" or cached is None
+            else [event for event in cached.events if int(event["timestamp"]) < plan.start_ms]
+        )
         events = _newest_first(fetched + kept_before)
         updated = MonthlyCache(
             month=month,
@@ -204,18 +225,34 @@ class Fetcher:
         journal.remove()
         return updated
 
-    def _window(self, month: Month, plan: Plan, index: int, window: MonthWindow,
-                windows: list[MonthWindow], states: dict[int, _WindowState], journal: _Journal,
-                result: MonthResult) -> list[dict[str, Any]]:
+    def _window(
+        self,
+        month: Month,
+        plan: Plan,
+        index: int,
+        window: MonthWindow,
+        windows: list[MonthWindow],
+        states: dict[int, _WindowState],
+        journal: _Journal,
+        result: MonthResult,
+    ) -> list[dict[str, Any]]:
         state = states.setdefault(index, _WindowState())
         while True:
             page = len(state.pages) + 1
             while not state.pages or state.pages[-1].has_next:
-                response = self.client.usage_page(window.start_ms, window.end_ms, page,
-                                                  plan.page_size)
+                response = self.client.usage_page(
+                    window.start_ms, window.end_ms, page, plan.page_size
+                )
                 kept = [e for e in response.events if is_kept(e) and _inside(e, window)]
-                record = _PageRecord(index, page, response.total_events, response.num_pages,
-                                     len(response.events), response.has_next_page, kept)
+                record = _PageRecord(
+                    index,
+                    page,
+                    response.total_events,
+                    response.num_pages,
+                    len(response.events),
+                    response.has_next_page,
+                    kept,
+                )
                 stop = _stop_reason(record)
                 if stop:
                     record.has_next = False
@@ -228,8 +265,10 @@ class Fetcher:
             announced = state.pages[-1].total
             if received == announced:
                 break
-            message = (f"{month.title}: the API announced {announced} events for "
-                       f"{_day(window.start_ms)}–{_day(window.end_ms)} but sent {received}")
+            message = (
+                f"{month.title}: the API announced {announced} events for "
+                f"{_day(window.start_ms)}–{_day(window.end_ms)} but sent {received}"
+            )
             if state.attempts >= 2:
                 result.warnings.append(message + " twice: the data changed while paging")
                 self.observer.warning(result.warnings[-1])
@@ -328,4 +367,3 @@ class _Journal:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-

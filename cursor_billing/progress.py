@@ -93,6 +93,7 @@ def summary_table(results: list[MonthResult]) -> Table:
         state = "complete" if r.complete else "[yellow]partial[/]"
         if r.warnings:
             state += " [red]⚠ count mismatch[/]"
-        table.add_row(r.month.label, r.action, count(r.events), count(r.requests),
-                      count(r.retries), state)
+        table.add_row(
+            r.month.label, r.action, count(r.events), count(r.requests), count(r.retries), state
+        )
     return table

@@ -53,7 +53,7 @@ class Settings:
         return self.data_dir / self.output_filename
 
     def with_overrides(self, **flags: Any) -> Settings:
-        """Apply command-line flags (None means 'not given') and validate them like config values."""
+        """Apply command-line flags (None: not given), validated like config values."""
         given = {key: value for key, value in flags.items() if value is not None}
         for key, value in given.items():
             _check(key, value, source=f"--{key.replace('_', '-')}")
@@ -93,8 +93,9 @@ def load_settings(
     env = _environment(os.environ if environ is None else environ, [cwd / ".env"])
     config_path = _find_config(config, env, cwd)
     if config_path is not None:
-        env = _environment(os.environ if environ is None else environ,
-                           [config_path.parent / ".env", cwd / ".env"])
+        env = _environment(
+            os.environ if environ is None else environ, [config_path.parent / ".env", cwd / ".env"]
+        )
     values, warnings = _read_config(config_path) if config_path else ({}, [])
     if env.get("CURSOR_BILLING_DATA_DIR"):
         values["data_dir"] = env["CURSOR_BILLING_DATA_DIR"]
@@ -128,7 +129,9 @@ def _environment(environ: Mapping[str, str], dotenv_files: list[Path]) -> dict[s
 
 
 def _find_config(flag: Path | None, env: Mapping[str, str], cwd: Path) -> Path | None:
-    explicit = flag or (Path(env["CURSOR_BILLING_CONFIG"]) if env.get("CURSOR_BILLING_CONFIG") else None)
+    explicit = flag or (
+        Path(env["CURSOR_BILLING_CONFIG"]) if env.get("CURSOR_BILLING_CONFIG") else None
+    )
     if explicit is not None:
         explicit = explicit.expanduser()
         if not explicit.is_file():

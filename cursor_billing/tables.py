@@ -172,8 +172,9 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
     table = _table(title)
     _name_column(table, "User", min_width=16)
     for model, column_width in shown:
-        # A fixed width: a long model name folds in the header rather than squeezing numbers.
-        table.add_column(Text(model.model, overflow="fold"), justify="right", width=column_width)
+        # A fixed width: a long model name wraps in the header rather than squeezing numbers.
+        header = Text(_wrap_at_hyphens(model.model, column_width), overflow="fold")
+        table.add_column(header, justify="right", width=column_width)
     _number_column(table, "All")
     _number_column(table, "Share")
     for user in users:
@@ -189,6 +190,17 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
             f"All includes {hidden} more expensive model(s); a wider terminal shows them"
         )
     return table
+
+
+def _wrap_at_hyphens(name: str, width: int) -> str:
+    """`claude-4.1-opus` → `claude-4.1-` / `opus`: lines cut after a hyphen where one fits."""
+    lines = []
+    while len(name) > width:
+        cut = name.rfind("-", 0, width)
+        cut = cut + 1 if cut > 0 else width
+        lines.append(name[:cut])
+        name = name[cut:]
+    return "\n".join([*lines, name])
 
 
 def _ranked_by_expensive_spend(users: Sequence[UserSpend]) -> list[UserSpend]:

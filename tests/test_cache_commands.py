@@ -21,16 +21,24 @@ def test_ls_on_an_empty_folder(cli):
 
 
 def test_ls_lists_several_months_with_cost_and_state(cli, isolated):
-    january = [usage_event(1767225600000, cents=100.5, fee=0.25),
-               usage_event(1767225600001, cents=1, fee=None, kind="Included in Business"),
-               usage_event(1767225600002, cents=7, fee=None, isTokenBasedCall=False)]
+    january = [
+        usage_event(1767225600000, cents=100.5, fee=0.25),
+        usage_event(1767225600001, cents=1, fee=None, kind="Included in Business"),
+        usage_event(1767225600002, cents=7, fee=None, isTokenBasedCall=False),
+    ]
     write_cache_file(isolated / "data", "01-2026", january)
-    write_cache_file(isolated / "data", "02-2026", [usage_event(1769904000000, cents=0.1)],
-                     complete=False)
-    legacy = {"month": "12-2025", "fetched_at": "2026-01-02T00:00:00Z", "total_events": 0,
-              "events": []}
+    write_cache_file(
+        isolated / "data", "02-2026", [usage_event(1769904000000, cents=0.1)], complete=False
+    )
+    legacy = {
+        "month": "12-2025",
+        "fetched_at": "2026-01-02T00:00:00Z",
+        "total_events": 0,
+        "events": [],
+    }
     (isolated / "data" / "monthly_usage_data" / "12-2025-usage-based-data.json").write_text(
-        json.dumps(legacy))
+        json.dumps(legacy)
+    )
     rows = json.loads(cli("cache", "ls", "--json").stdout)
     assert [r["month"] for r in rows] == ["12-2025", "01-2026", "02-2026"]
     assert [r["events"] for r in rows] == [0, 3, 1]
@@ -67,8 +75,10 @@ def test_purge_by_month_keeps_other_months_and_other_files(cli, isolated):
     (isolated / "data" / "billing_dashboard.html").write_text("<html>")
     result = cli("cache", "purge", "--month", "01-2026", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in folder.iterdir()) == ["02-2026-usage-based-data.json",
-                                                        "notes.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "02-2026-usage-based-data.json",
+        "notes.txt",
+    ]
     assert (isolated / "data" / "billing_dashboard.html").exists()
 
 
@@ -110,18 +120,29 @@ def test_written_cache_files_are_private_and_round_trip(isolated):
 
     cache_dir = CacheDir(isolated / "data" / "monthly_usage_data")
     events = [usage_event(1767225600000, cents=20.18232)]
-    cache = MonthlyCache(Month(2026, 1), "UTC", datetime(2026, 2, 24, 16, 30, tzinfo=timezone.utc),
-                         True, 1767225600000, 1769903999999, events)
+    cache = MonthlyCache(
+        Month(2026, 1),
+        "UTC",
+        datetime(2026, 2, 24, 16, 30, tzinfo=timezone.utc),
+        True,
+        1767225600000,
+        1769903999999,
+        events,
+    )
     path = cache_dir.write(cache)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(path.parent.parent).st_mode) == 0o700
     document = json.loads(path.read_text())
     assert document == {
-        "schema_version": 1, "month": "01-2026", "timezone": "UTC",
-        "fetched_at": "2026-02-24T16:30:00Z", "complete": True,
+        "schema_version": 1,
+        "month": "01-2026",
+        "timezone": "UTC",
+        "fetched_at": "2026-02-24T16:30:00Z",
+        "complete": True,
         "covered": {"start_ms": 1767225600000, "end_ms": 1769903999999},
-        "total_events": 1, "events": events,
+        "total_events": 1,
+        "events": events,
     }
     assert cache_dir.read(Month(2026, 1)) == cache
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left

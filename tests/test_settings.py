@@ -20,8 +20,12 @@ def listed_months(cli, *args: str) -> list[str]:
 
 
 def test_data_dir_precedence_flag_over_env_over_file_over_default(cli, isolated, monkeypatch):
-    for folder, label in (("data", "01-2026"), ("from-file", "02-2026"), ("from-env", "03-2026"),
-                          ("from-flag", "04-2026")):
+    for folder, label in (
+        ("data", "01-2026"),
+        ("from-file", "02-2026"),
+        ("from-env", "03-2026"),
+        ("from-flag", "04-2026"),
+    ):
         write_cache_file(isolated / folder, label, [usage_event(1767225600000)])
     assert listed_months(cli) == ["01-2026"]
     (isolated / "config.yaml").write_text("billing:\n  data_dir: from-file\n")

@@ -1,4 +1,4 @@
-"""`cursor-billing cache ls` and `cursor-billing cache purge`: look at and clean the monthly cache."""
+"""`cursor-billing cache ls` and `cache purge`: look at and clean the monthly cache."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from typing import Annotated
 
 import typer
 
-from cursor_billing.commands.common import ConfigOption, DataDirOption, DebugOption, MonthOption
-from cursor_billing.commands.common import settings_for
+from cursor_billing.commands.common import (
+    ConfigOption,
+    DataDirOption,
+    DebugOption,
+    MonthOption,
+    settings_for,
+)
 from cursor_billing.errors import UsageError
 
 app = typer.Typer(help="Look at and clean the local monthly cache.", no_args_is_help=True)
@@ -17,7 +22,9 @@ app = typer.Typer(help="Look at and clean the local monthly cache.", no_args_is_
 @app.command("ls")
 def ls(
     ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a table.")
+    ] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
@@ -48,7 +55,9 @@ def ls(
         console.stdout.out(dumps(rows), highlight=False)
         return
     if not entries:
-        console.stderr.print(f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`.")
+        console.stderr.print(
+            f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`."
+        )
         return
     console.stdout.print(_table(entries))
 
@@ -105,6 +114,12 @@ def _table(entries):
         table.add_column(name, justify="left" if name in ("month", "state") else "right")
     for e in entries:
         state = "complete" if e.complete else "[yellow]partial[/]"
-        table.add_row(e.month.label, count(e.events), money(e.cost_cents), state,
-                      escape(e.fetched_at), size(e.size_bytes))
+        table.add_row(
+            e.month.label,
+            count(e.events),
+            money(e.cost_cents),
+            state,
+            escape(e.fetched_at),
+            size(e.size_bytes),
+        )
     return table

@@ -6,12 +6,19 @@ from typing import Annotated
 
 import typer
 
-from cursor_billing.commands.common import ConfigOption, DataDirOption, DebugOption, MonthOption
-from cursor_billing.commands.common import settings_for
+from cursor_billing.commands.common import (
+    ConfigOption,
+    DataDirOption,
+    DebugOption,
+    MonthOption,
+    settings_for,
+)
 
 MonthsBackOption = Annotated[
     int | None,
-    typer.Option("--months-back", help="The current month and the N−1 before it.", show_default=False),
+    typer.Option(
+        "--months-back", help="The current month and the N−1 before it.", show_default=False
+    ),
 ]
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Re-fetch even complete months.")]
 PageSizeOption = Annotated[
@@ -69,8 +76,14 @@ def run_fetch(settings, labels, months_back, refresh):  # type: ignore[no-untype
         backoff_base_seconds=settings.backoff_base_seconds,
     )
     with client, FetchProgress(console.stderr) as progress:
-        fetcher = Fetcher(client, CacheDir(settings.cache_dir), settings.timezone,
-                          settings.page_size, now, progress)
+        fetcher = Fetcher(
+            client,
+            CacheDir(settings.cache_dir),
+            settings.timezone,
+            settings.page_size,
+            now,
+            progress,
+        )
         results = fetcher.fetch(months, refresh)
     console.stderr.print(summary_table(results))
     return results

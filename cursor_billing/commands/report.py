@@ -1,0 +1,77 @@
+"""`cursor-billing report`: the top-spenders table, and the HTML dashboard for finance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cursor_billing.commands.analyze import SinceOption, TopOption, UntilOption
+from cursor_billing.commands.common import (
+    ConfigOption,
+    DataDirOption,
+    DebugOption,
+    MonthOption,
+    settings_for,
+)
+from cursor_billing.settings import Settings
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Where to write the dashboard (default: <data_dir>/<output_filename>).",
+        show_default=False,
+    ),
+]
+
+
+def report(
+    ctx: typer.Context,
+    output: OutputOption = None,
+    month: MonthOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    top: TopOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Print the top spenders and write the self-contained HTML dashboard. No API call.
+
+    Example: cursor-billing report --since 01-2026 --output spend.html
+    """
+    settings = settings_for(ctx, config, data_dir, debug, top_spenders_count=top)
+    write_report(settings, month, since, until, output)
+
+
+def write_report(
+    settings: Settings,
+    labels: list[str] | None,
+    since: str | None,
+    until: str | None,
+    output: Path | None,
+) -> Path:
+    """The report job shared by `report`, `run` and `demo`: returns the dashboard's path."""
+    from datetime import datetime, timezone
+
+    from cursor_billing import console
+    from cursor_billing.analysis import build_report, select_months
+    from cursor_billing.cache import CacheDir
+    from cursor_billing.dashboard import write_dashboard
+    from cursor_billing.tables import top_spenders_table
+
+    months = select_months(CacheDir(settings.cache_dir), labels, since, until)
+    billing = build_report(settings, months, warn=console.warn)
+    console.stdout.print(top_spenders_table(billing, settings.top_spenders_count))
+    path = write_dashboard(
+        billing,
+        output or settings.report_path,
+        top=settings.top_spenders_count,
+        generated_at=datetime.now(timezone.utc),
+    )
+    console.stderr.print("Dashboard written to:")
+    console.stdout.out(str(path), highlight=False)
+    return path

@@ -1,0 +1,438 @@
+"""`cursor-billing fetch` against the bundled emulator over real HTTP on loopback (SPEC §4–6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cursor_billing.cache import CacheDir
+from cursor_billing.client import AdminApiClient, Throttle
+from cursor_billing.emulator import Emulator, Fault, generate_events
+from cursor_billing.events import is_kept
+from cursor_billing.fetcher import Fetcher
+from cursor_billing.months import MAX_WINDOW_MS, Month
+from tests.helpers import usage_event
+
+KEY = "key_test_5ecret"
+UTC = ZoneInfo("UTC")
+JAN, FEB = Month(2026, 1), Month(2026, 2)
+FAST_CONFIG = """billing:
+  request_delay_seconds: 0
+  backoff_base_seconds: 0.001
+  max_retries: 3
+  timeout_seconds: 5
+"""
+
+
+def month_events(month: Month, count: int = 600, seed: int = 3, zone=UTC) -> list[dict]:
+    return generate_events(
+        seed=seed, start_ms=month.start_ms(zone), end_ms=month.end_ms(zone), count=count, users=12
+    )
+
+
+@pytest.fixture
+def emulator_env(isolated, monkeypatch):
+    """Start an emulator with the given events and point the CLI's environment at it."""
+    started: list[Emulator] = []
+
+    def start(events, **options) -> Emulator:
+        emulator = Emulator(events, api_key=KEY, rate_limit=None, **options)
+        emulator.start()
+        started.append(emulator)
+        monkeypatch.setenv("CURSOR_API_KEY", KEY)
+        monkeypatch.setenv("CURSOR_API_BASE_URL", emulator.base_url)
+        (isolated / "config.yaml").write_text(FAST_CONFIG)
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()
+
+
+def endpoint_requests(emulator: Emulator):
+    return [r for r in emulator.requests if r.path == "/teams/filtered-usage-events"]
+
+
+def cached_events(isolated, month: Month) -> list[dict]:
+    path = isolated / "data" / "monthly_usage_data" / f"{month.label}-usage-based-data.json"
+    document = json.loads(path.read_text())
+    assert document["total_events"] == len(document["events"])
+    return document["events"]
+
+
+def expected(emulator: Emulator, month: Month, zone=UTC) -> list[dict]:
+    held = emulator.events_between(month.start_ms(zone), month.end_ms(zone))
+    return sorted((e for e in held if is_kept(e)), key=lambda e: int(e["timestamp"]), reverse=True)
+
+
+def canonical(events: list[dict]) -> list[str]:
+    return sorted(json.dumps(e, sort_keys=True) for e in events)
+
+
+def test_fetch_caches_exactly_the_on_demand_events_of_each_month(cli, emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN) + month_events(FEB, seed=4))
+    result = cli("fetch", "--month", "01-2026", "--month", "02-2026", "--page-size", "50")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    for month in (JAN, FEB):
+        events = cached_events(isolated, month)
+        assert canonical(events) == canonical(expected(emulator, month))
+        assert events == sorted(events, key=lambda e: int(e["timestamp"]), reverse=True)
+    document = json.loads(
+        (isolated / "data/monthly_usage_data/01-2026-usage-based-data.json").read_text()
+    )
+    assert document["complete"] is True
+    assert document["covered"] == {"start_ms": JAN.start_ms(UTC), "end_ms": JAN.end_ms(UTC)}
+    assert document["timezone"] == "UTC" and document["schema_version"] == 1
+    assert "Fetching page 1/" in result.stderr and "January 2026" in result.stderr
+    bodies = [r.body for r in endpoint_requests(emulator)]
+    assert {b["pageSize"] for b in bodies} == {50}
+
+
+def test_windows_cover_each_month_exactly_once_within_30_days(cli, emulator_env):
+    emulator = emulator_env([])
+    assert cli("fetch", "--month", "01-2026", "--month", "02-2026").exit_code == 0
+    windows = sorted(
+        {(r.body["startDate"], r.body["endDate"]) for r in endpoint_requests(emulator)}
+    )
+    assert all(end - start + 1 <= MAX_WINDOW_MS for start, end in windows)
+    january = [w for w in windows if w[0] < FEB.start_ms(UTC)]
+    february = [w for w in windows if w[0] >= FEB.start_ms(UTC)]
+    assert len(january) == 2 and len(february) == 1
+    for month, month_windows in ((JAN, january), (FEB, february)):
+        assert month_windows[0][0] == month.start_ms(UTC)
+        assert month_windows[-1][1] == month.end_ms(UTC)
+        for (_, end), (start, _) in zip(month_windows, month_windows[1:], strict=False):
+            assert start == end + 1  # no gap, no overlap
+
+
+@pytest.mark.parametrize("zone_name", ["UTC", "America/Los_Angeles"])
+def test_events_on_month_edges_land_in_the_right_month(cli, emulator_env, isolated, zone_name):
+    zone = ZoneInfo(zone_name)
+    edges = [JAN.start_ms(zone), JAN.end_ms(zone), FEB.start_ms(zone), FEB.end_ms(zone)]
+    outside = [JAN.start_ms(zone) - 1, FEB.end_ms(zone) + 1]
+    emulator_env([usage_event(ms, email=f"u{ms}@example.com") for ms in edges + outside])
+    with (isolated / "config.yaml").open("a") as config:
+        config.write(f"  timezone: {zone_name}\n")
+    assert cli("fetch", "--month", "01-2026", "--month", "02-2026").exit_code == 0
+    assert [int(e["timestamp"]) for e in cached_events(isolated, JAN)] == edges[1::-1]
+    assert [int(e["timestamp"]) for e in cached_events(isolated, FEB)] == edges[3:1:-1]
+
+
+def test_a_second_fetch_makes_no_request_for_complete_months(cli, emulator_env):
+    emulator = emulator_env(month_events(JAN, count=100))
+    assert cli("fetch", "--month", "01-2026").exit_code == 0
+    first = len(endpoint_requests(emulator))
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 0
+    assert len(endpoint_requests(emulator)) == first
+    assert "skipped" in result.stderr
+    assert cli("fetch", "--month", "01-2026", "--refresh").exit_code == 0
+    assert len(endpoint_requests(emulator)) == 2 * first
+
+
+OPEN_CLIENTS: list[AdminApiClient] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients():
+    yield
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().__exit__(None, None, None)
+
+
+def new_client(emulator: Emulator, throttle: Throttle, **options) -> AdminApiClient:
+    client = AdminApiClient(emulator.base_url, KEY, throttle=throttle, **options)
+    OPEN_CLIENTS.append(client)
+    return client
+
+
+def fetcher_at(
+    emulator: Emulator,
+    isolated,
+    now: datetime,
+    page_size: int = 100,
+    sleep=lambda seconds: None,
+    clock=time.monotonic,
+    **client_options,
+) -> Fetcher:
+    options = {"max_retries": 3, "backoff_base_seconds": 1.0} | client_options
+    client = new_client(emulator, Throttle(0, clock, sleep), sleep=sleep, **options)
+    return Fetcher(
+        client,
+        CacheDir(isolated / "data" / "monthly_usage_data"),
+        "UTC",
+        page_size,
+        now,
+        _SilentObserver(),
+    )
+
+
+class _SilentObserver:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def month_started(self, *args) -> None: ...
+    def page_fetched(self, *args) -> None: ...
+    def retrying(self, *args) -> None: ...
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def month_finished(self, *args) -> None: ...
+
+
+def test_raising_months_back_fetches_only_the_new_months(emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 200) + month_events(FEB, 200, seed=9))
+    now = datetime(2026, 3, 10, tzinfo=timezone.utc)
+    results = fetcher_at(emulator, isolated, now).fetch([FEB, Month(2026, 3)])
+    assert [r.action for r in results] == ["fetched", "fetched"]
+    before = len(endpoint_requests(emulator))
+    results = fetcher_at(emulator, isolated, now).fetch([JAN, FEB])
+    assert [r.action for r in results] == ["fetched", "skipped"]
+    assert all(r.body["endDate"] < FEB.start_ms(UTC) for r in endpoint_requests(emulator)[before:])
+
+
+def test_a_partial_month_refresh_requests_only_its_tail(emulator_env, isolated):
+    month = Month(2026, 10)
+    events = month_events(month, 400)
+    day = 24 * 3600 * 1000
+    first_now = datetime(2026, 10, 20, tzinfo=timezone.utc)
+    cut = int(first_now.timestamp() * 1000)
+    emulator = emulator_env([e for e in events if int(e["timestamp"]) <= cut])
+    result = fetcher_at(emulator, isolated, first_now).fetch_month(month, refresh=False)
+    assert result.complete is False
+    # Late events land for the hours before the first fetch, and new days go by.
+    emulator.add_events(
+        [e for e in events if int(e["timestamp"]) > cut]
+        + [usage_event(cut - 3600_000, email="late@example.com")]
+    )
+    before = len(endpoint_requests(emulator))
+    second_now = datetime(2026, 10, 25, tzinfo=timezone.utc)
+    result = fetcher_at(emulator, isolated, second_now).fetch_month(month, refresh=False)
+    assert result.action == "refreshed"
+    tail = endpoint_requests(emulator)[before:]
+    assert {r.body["startDate"] for r in tail} == {cut - day}
+    assert {r.body["endDate"] for r in tail} == {int(second_now.timestamp() * 1000)}
+    refreshed = cached_events(isolated, month)
+    # Equal to a fresh fetch at the same moment, into another folder.
+    fresh_dir = isolated / "fresh"
+    fresh = fetcher_at(emulator, fresh_dir, second_now)
+    fresh.fetch_month(month, refresh=False)
+    assert refreshed == cached_events(fresh_dir, month)
+    assert any(e["userEmail"] == "late@example.com" for e in refreshed)
+
+
+def test_a_month_fetched_a_day_after_it_ended_is_complete(emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 50))
+    soon = datetime(2026, 2, 1, 12, tzinfo=timezone.utc)
+    assert fetcher_at(emulator, isolated, soon).fetch_month(JAN, False).complete is False
+    later = datetime(2026, 2, 2, 0, 0, 1, tzinfo=timezone.utc)
+    result = fetcher_at(emulator, isolated, later).fetch_month(JAN, False)
+    assert (result.action, result.complete) == ("refreshed", True)
+    assert fetcher_at(emulator, isolated, later).fetch_month(JAN, False).action == "skipped"
+
+
+def test_retries_follow_the_backoff_rule_and_the_result_stays_exact(emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 300))
+    emulator.inject(
+        Fault.server_error(500),
+        Fault.rate_limited(retry_after=7),
+        Fault.server_error(503),
+        Fault.rate_limited(),
+        Fault.drop_connection(),
+        Fault.not_json(),
+    )
+    waits: list[float] = []
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    fetcher = fetcher_at(
+        emulator, isolated, now, sleep=waits.append, max_retries=6, backoff_base_seconds=1.0
+    )
+    result = fetcher.fetch_month(JAN, refresh=False)
+    # base × 2^attempt, or the server's Retry-After when it is longer (7 > 2).
+    assert waits == [1.0, 7.0, 4.0, 8.0, 16.0, 32.0]
+    assert result.retries == 6
+    assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
+
+
+def test_the_throttle_spaces_request_starts(emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 300))
+    clock = FakeClock()
+    throttle = RecordingThrottle(3.0, clock, clock.sleep)
+    client = new_client(
+        emulator, throttle, sleep=clock.sleep, max_retries=2, backoff_base_seconds=1.0
+    )
+    emulator.inject(Fault.server_error(500))
+    fetcher = Fetcher(
+        client,
+        CacheDir(isolated / "data" / "monthly_usage_data"),
+        "UTC",
+        100,
+        datetime(2026, 3, 1, tzinfo=timezone.utc),
+        _SilentObserver(),
+    )
+    fetcher.fetch_month(JAN, refresh=False)
+    starts = throttle.starts
+    assert len(starts) == len(endpoint_requests(emulator))
+    assert all(later - earlier >= 3.0 for earlier, later in zip(starts, starts[1:], strict=False))
+    # The retry waited its backoff (1 s), then the throttle made up the rest of the 3 s.
+    assert clock.sleeps[:2] == [1.0, 2.0]
+
+
+class RecordingThrottle(Throttle):
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.starts: list[float] = []
+
+    def wait(self) -> None:
+        super().wait()
+        self.starts.append(self.clock())
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_giving_up_after_retries_exits_1_and_keeps_finished_months(cli, emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 50) + month_events(FEB, 50, seed=5))
+    assert cli("fetch", "--month", "01-2026").exit_code == 0
+    emulator.inject(*[Fault.server_error(502)] * 4)
+    result = cli("fetch", "--month", "01-2026", "--month", "02-2026")
+    assert result.exit_code == 1
+    assert result.stderr.count("Error:") == 1
+    assert "still failed after 3 retries: HTTP 502" in result.stderr
+    assert cached_events(isolated, JAN)
+    assert not (isolated / "data/monthly_usage_data/02-2026-usage-based-data.json").exists()
+    assert cli("fetch", "--month", "02-2026").exit_code == 0
+    assert canonical(cached_events(isolated, FEB)) == canonical(expected(emulator, FEB))
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_exits_3_and_writes_nothing(cli, emulator_env, isolated, status):
+    emulator = emulator_env(month_events(JAN, 20))
+    if status == 401:
+        os.environ["CURSOR_API_KEY"] = "key_wrong"
+    else:
+        emulator.inject(Fault.status(403, "Enterprise access required"))
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 3
+    assert (
+        "Invalid Team API Key" if status == 401 else "Enterprise access required"
+    ) in result.stderr
+    assert len(endpoint_requests(emulator)) == 1  # never retried
+    assert not (isolated / "data" / "monthly_usage_data" / "01-2026-usage-based-data.json").exists()
+
+
+def test_a_bad_request_is_not_retried(cli, emulator_env):
+    emulator = emulator_env([])
+    emulator.inject(Fault.status(400, "Date range too large"))
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 1
+    assert "HTTP 400" in result.stderr and "Date range too large" in result.stderr
+    assert len(endpoint_requests(emulator)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--month", "13-2026"], "'13-2026' is not a month"),
+        (["--month", "1-2026"], "'1-2026' is not a month"),
+        (["--months-back", "0"], "--months-back must be at least 1"),
+        (["--month", "01-2999"], "01-2999 is in the future"),
+        (["--month", "01-2026", "--months-back", "2"], "either --month or --months-back"),
+        (["--page-size", "1001"], "--page-size must be an integer from 1 to 1000"),
+    ],
+)
+def test_bad_input_is_a_usage_error(cli, emulator_env, args, message):
+    emulator = emulator_env([])
+    result = cli("fetch", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert endpoint_requests(emulator) == []
+
+
+def test_no_key_says_where_to_put_it(cli, monkeypatch):
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 2
+    assert "CURSOR_API_KEY" in result.stderr and ".env" in result.stderr
+
+
+def test_a_plain_http_base_url_is_refused_before_the_key_is_sent(cli, monkeypatch):
+    monkeypatch.setenv("CURSOR_API_KEY", KEY)
+    monkeypatch.setenv("CURSOR_API_BASE_URL", "http://api.example.com")
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 2
+    assert "refusing to send the API key" in result.stderr
+
+
+def test_the_key_never_appears_in_output_cache_or_errors(cli, emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 50))
+    emulator.inject(Fault.server_error(500))
+    outputs = [cli("--debug", "fetch", "--month", "01-2026")]
+    emulator.inject(*[Fault.server_error(500)] * 4)
+    outputs.append(cli("fetch", "--month", "02-2026", "--debug"))
+    assert outputs[1].exit_code == 1
+    texts = [o.stdout + o.stderr for o in outputs]
+    texts += [p.read_text() for p in (isolated / "data").rglob("*") if p.is_file()]
+    assert all(KEY not in text for text in texts)
+    assert "Traceback" in outputs[1].stderr  # --debug shows it, without the key
+
+
+def test_a_fetch_killed_mid_month_resumes_to_the_same_events(emulator_env, isolated, tmp_path):
+    events = month_events(JAN, 3000, seed=11)
+    emulator = emulator_env(events)
+    env = dict(os.environ)
+    env.pop("COLUMNS", None)
+    command = [
+        sys.executable,
+        "-m",
+        "cursor_billing",
+        "fetch",
+        "--month",
+        "01-2026",
+        "--page-size",
+        "100",
+    ]
+    emulator.inject(*[Fault.latency(0.05)] * 1000)
+    process = subprocess.Popen(
+        command, env=env, cwd=isolated, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while len(endpoint_requests(emulator)) < 12 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = len(endpoint_requests(emulator))
+    assert not (isolated / "data/monthly_usage_data/01-2026-usage-based-data.json").exists()
+    subprocess.run(command, env=env, cwd=isolated, check=True, capture_output=True)
+    resumed_requests = len(endpoint_requests(emulator)) - killed_at
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "config.yaml").write_text(FAST_CONFIG)
+    before = len(endpoint_requests(emulator))
+    subprocess.run(command, env=env, cwd=fresh, check=True, capture_output=True)
+    full_requests = len(endpoint_requests(emulator)) - before
+
+    assert cached_events(isolated, JAN) == cached_events(fresh, JAN)
+    assert resumed_requests < full_requests
+    # Only the page in flight when it was killed is asked for again.
+    assert killed_at + resumed_requests <= full_requests + 1
