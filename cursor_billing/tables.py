@@ -13,6 +13,7 @@ from rich.bar import Bar
 from rich.table import Table
 from rich.text import Text
 
+from cursor_billing.cache import CacheEntry
 from cursor_billing.calculator import BillingReport, ExpensiveModel, UserSpend
 from cursor_billing.formatting import (
     NOTHING,
@@ -22,6 +23,7 @@ from cursor_billing.formatting import (
     percent,
     share,
     signed_money,
+    size,
     sparkline,
 )
 
@@ -201,6 +203,27 @@ def _wrap_at_hyphens(name: str, width: int) -> str:
         lines.append(name[:cut])
         name = name[cut:]
     return "\n".join([*lines, name])
+
+
+def cache_table(entries: Sequence[CacheEntry]) -> Table:
+    """`cursor-billing cache ls`: a row per cached month."""
+    table = _table("Cached months")
+    table.add_column("Month")
+    for header in ("Events", "On-demand cost"):
+        _number_column(table, header)
+    table.add_column("State")
+    table.add_column("Fetched at")
+    _number_column(table, "Size")
+    for entry in entries:
+        table.add_row(
+            entry.month.label,
+            count(entry.events),
+            money(entry.cost_cents),
+            "complete" if entry.complete else "partial",
+            Text(entry.fetched_at),
+            size(entry.size_bytes),
+        )
+    return table
 
 
 def _ranked_by_expensive_spend(users: Sequence[UserSpend]) -> list[UserSpend]:

@@ -59,7 +59,9 @@ def ls(
             f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`."
         )
         return
-    console.stdout.print(_table(entries))
+    from cursor_billing.tables import cache_table
+
+    console.stdout.print(cache_table(entries))
 
 
 @app.command("purge")
@@ -102,24 +104,3 @@ def purge(
     removed = [path for target in targets for path in cache_dir.remove(target)]
     console.stderr.print(f"Deleted {len(removed)} file(s): {labels}.")
 
-
-def _table(entries):
-    from rich.markup import escape
-    from rich.table import Table
-
-    from cursor_billing.formatting import count, money, size
-
-    table = Table(title="Cached months")
-    for name in ("month", "events", "on-demand cost", "state", "fetched at", "size"):
-        table.add_column(name, justify="left" if name in ("month", "state") else "right")
-    for e in entries:
-        state = "complete" if e.complete else "[yellow]partial[/]"
-        table.add_row(
-            e.month.label,
-            count(e.events),
-            money(e.cost_cents),
-            state,
-            escape(e.fetched_at),
-            size(e.size_bytes),
-        )
-    return table

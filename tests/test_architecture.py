@@ -1,0 +1,83 @@
+"""The shape STYLE.md asks for: a core without Typer or rich, every command documented."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from cursor_billing.cli import app
+
+CORE_MODULES = [
+    "cursor_billing.analysis",
+    "cursor_billing.cache",
+    "cursor_billing.calculator",
+    "cursor_billing.client",
+    "cursor_billing.dashboard",
+    "cursor_billing.emulator",
+    "cursor_billing.errors",
+    "cursor_billing.events",
+    "cursor_billing.fetcher",
+    "cursor_billing.formatting",
+    "cursor_billing.jsonout",
+    "cursor_billing.months",
+    "cursor_billing.settings",
+]
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_the_core_imports_neither_typer_nor_rich():
+    code = (
+        f"import sys; import {', '.join(CORE_MODULES)}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "[]"
+
+
+def all_commands() -> list[tuple[str, object]]:
+    root = get_command(app)
+    found = []
+    for name, command in root.commands.items():
+        if hasattr(command, "commands"):
+            found += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+        else:
+            found.append((name, command))
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), all_commands())
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(name, command):
+    assert command.help and "Example: cursor-billing " + name in command.help
+    assert f"cursor-billing {name}" in README
+
+
+def test_the_commands_are_the_ones_spec_lists():
+    assert sorted(name for name, _ in all_commands()) == [
+        "analyze",
+        "cache ls",
+        "cache purge",
+        "demo",
+        "fetch",
+        "report",
+        "run",
+    ]
+
+
+def test_version_and_module_entry_point():
+    from cursor_billing import __version__
+
+    output = subprocess.run(
+        [sys.executable, "-m", "cursor_billing", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert output.strip() == f"cursor-billing {__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
