@@ -30,7 +30,9 @@ class _ErrorHandlingGroup(TyperGroup):
         except KeyboardInterrupt:
             from cursor_billing import console
 
-            console.error("interrupted")
+            console.error(
+                "interrupted", "run the same command again: a fetch resumes where it stopped"
+            )
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except (typer.Exit, typer.Abort, typer.TyperException) as stop:  # Typer reports its own
             raise stop

@@ -333,11 +333,16 @@ class _Journal:
         if plan.month != month.label or plan.timezone != timezone_name:
             self.remove()
             return None
+        good_bytes = len(lines[0]) + 1
         for line in lines[1:]:
             try:
                 record = msgspec.json.decode(line, type=_PageRecord)
             except msgspec.MsgspecError:
-                break  # the end of the file, or a line cut short by a kill
+                # The end of the file, or a line cut short by a kill: cut it off so that
+                # the pages appended next follow the last whole line.
+                os.truncate(self.path, good_bytes)
+                break
+            good_bytes += len(line) + 1
             state = self.windows.setdefault(record.window, _WindowState())
             if record.restart:
                 state.pages, state.attempts = [], state.attempts + 1

@@ -436,3 +436,26 @@ def test_a_fetch_killed_mid_month_resumes_to_the_same_events(emulator_env, isola
     assert resumed_requests < full_requests
     # Only the page in flight when it was killed is asked for again.
     assert killed_at + resumed_requests <= full_requests + 1
+
+
+def test_a_journal_line_cut_short_is_dropped_and_the_fetch_resumes(emulator_env, isolated):
+    from cursor_billing.errors import ApiError
+
+    emulator = emulator_env(month_events(JAN, 1000, seed=8))
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    fetcher = fetcher_at(emulator, isolated, now)
+    pages_before_failure = 4
+    emulator.inject(*[Fault.latency(0)] * pages_before_failure, *[Fault.server_error(500)] * 4)
+    with pytest.raises(ApiError):
+        fetcher.fetch_month(JAN, refresh=False)
+    journal = isolated / "data" / "monthly_usage_data" / ".01-2026-usage-based-data.json.journal"
+    assert len(journal.read_bytes().splitlines()) == 1 + pages_before_failure
+    with journal.open("ab") as handle:
+        handle.write(b'{"window":0,"page":5,"total":')  # a kill in the middle of a write
+    before = len(endpoint_requests(emulator))
+    result = fetcher_at(emulator, isolated, now).fetch_month(JAN, refresh=False)
+    assert result.action == "resumed"
+    assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
+    first_resumed = endpoint_requests(emulator)[before].body
+    assert first_resumed["page"] == pages_before_failure + 1
+    assert not journal.exists()

@@ -103,4 +103,3 @@ def purge(
             raise typer.Exit(1)
     removed = [path for target in targets for path in cache_dir.remove(target)]
     console.stderr.print(f"Deleted {len(removed)} file(s): {labels}.")
-

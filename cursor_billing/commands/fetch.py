@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,10 @@ from cursor_billing.commands.common import (
     MonthOption,
     settings_for,
 )
+from cursor_billing.settings import Settings
+
+if TYPE_CHECKING:
+    from cursor_billing.fetcher import MonthResult
 
 MonthsBackOption = Annotated[
     int | None,
@@ -47,7 +51,9 @@ def fetch(
     run_fetch(settings, month, months_back, refresh)
 
 
-def run_fetch(settings, labels, months_back, refresh):  # type: ignore[no-untyped-def]
+def run_fetch(
+    settings: Settings, labels: list[str] | None, months_back: int | None, refresh: bool
+) -> list[MonthResult]:
     """The fetch job shared by `fetch`, `run` and `demo`: returns the per-month results."""
     from datetime import datetime
 
