@@ -261,22 +261,30 @@ class Fetcher:
                 state.pages.append(record)
                 self.observer.page_fetched(month, *_page_progress(states, len(windows)))
                 page += 1
-            received = sum(r.received for r in state.pages)
-            announced = state.pages[-1].total
-            if received == announced:
+            problem = _count_problem(state.pages)
+            if problem is None:
                 break
-            message = (
-                f"{month.title}: the API announced {announced} events for "
-                f"{_day(window.start_ms)}–{_day(window.end_ms)} but sent {received}"
-            )
+            message = f"{month.title}, {_day(window.start_ms)}–{_day(window.end_ms)}: {problem}"
             if state.attempts >= 2:
-                result.warnings.append(message + " twice: the data changed while paging")
+                result.warnings.append(message + ", twice: the data changed while paging")
                 self.observer.warning(result.warnings[-1])
                 break
             self.observer.warning(message + "; fetching that window once more")
             journal.append(_PageRecord(index, restart=True))
             state.pages, state.attempts = [], state.attempts + 1
         return [event for record in state.pages for event in record.events]
+
+
+def _count_problem(pages: list[_PageRecord]) -> str | None:
+    """Why a window's pages cannot be trusted: the total changed between pages (events
+    landed while paging, so pages shifted), or the events received do not add up to it."""
+    totals = {page.total for page in pages}
+    if len(totals) > 1:
+        return f"the announced total changed while paging ({min(totals)} → {max(totals)})"
+    received = sum(page.received for page in pages)
+    if received != pages[-1].total:
+        return f"the API announced {pages[-1].total} events but sent {received}"
+    return None
 
 
 def _stop_reason(record: _PageRecord) -> str | None:

@@ -92,7 +92,7 @@ def summary_table(results: list[MonthResult]) -> Table:
     for r in results:
         state = "complete" if r.complete else "[yellow]partial[/]"
         if r.warnings:
-            state += " [red]⚠ count mismatch[/]"
+            state += " [red]⚠ counts disagree (see warning)[/]"
         table.add_row(
             r.month.label, r.action, count(r.events), count(r.requests), count(r.retries), state
         )

@@ -459,3 +459,33 @@ def test_a_journal_line_cut_short_is_dropped_and_the_fetch_resumes(emulator_env,
     first_resumed = endpoint_requests(emulator)[before].body
     assert first_resumed["page"] == pages_before_failure + 1
     assert not journal.exists()
+
+
+class _LandingObserver(_SilentObserver):
+    """Adds an event to the emulator after the first page of each of the first `times` passes."""
+
+    def __init__(self, emulator: Emulator, times: int) -> None:
+        super().__init__()
+        self.emulator, self.times, self.landed = emulator, times, 0
+
+    def page_fetched(self, month, pages_done, pages_total) -> None:
+        if self.landed < self.times and pages_done in (1, 1 + 5 * self.landed):
+            self.landed += 1
+            late = JAN.start_ms(UTC) + 3600_000 * (100 + self.landed)
+            self.emulator.add_events([usage_event(late, email=f"late{self.landed}@example.com")])
+
+
+@pytest.mark.parametrize("changes", [1, 2])
+def test_data_changing_while_paging_is_fetched_again_then_reported(emulator_env, isolated, changes):
+    emulator = emulator_env(month_events(JAN, 450, seed=12))
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    fetcher = fetcher_at(emulator, isolated, now)
+    fetcher.observer = observer = _LandingObserver(emulator, changes)
+    result = fetcher.fetch_month(JAN, refresh=False)
+    assert "fetching that window once more" in observer.warnings[0]
+    assert "the announced total changed while paging" in observer.warnings[0]
+    if changes == 1:
+        assert result.warnings == []
+        assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
+    else:
+        assert len(result.warnings) == 1 and "twice" in result.warnings[0]
