@@ -19,6 +19,7 @@ from cursor_billing.errors import ApiError, AuthError, UsageError
 
 USAGE_EVENTS_PATH = "/teams/filtered-usage-events"
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+MAX_INTERVAL_SECONDS = 60.0
 
 
 class _Pagination(msgspec.Struct):
@@ -64,6 +65,11 @@ class Throttle:
         self.clock = clock
         self.sleep = sleep
         self._last_start: float | None = None
+
+    def slow_down(self) -> None:
+        """After a 429: the key's budget is shared or smaller than thought, so halve the pace
+        for the rest of the run (at most one request a minute, the API's reset period)."""
+        self.interval = min(self.interval * 2, MAX_INTERVAL_SECONDS)
 
     def wait(self) -> None:
         if self._last_start is not None:
@@ -166,6 +172,8 @@ class AdminApiClient:
                             f"the API answered in an unexpected shape: {error}"
                         ) from None
                 elif response.status_code in RETRYABLE_STATUSES:
+                    if response.status_code == 429:
+                        self.throttle.slow_down()
                     reason = f"HTTP {response.status_code}: {_message(response)}"
                     retry_after = _retry_after_seconds(response)
                 else:

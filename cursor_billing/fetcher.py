@@ -116,25 +116,26 @@ class Fetcher:
         self.page_size = page_size
         self.now_ms = epoch_ms(now)
         self.observer = observer
+        self.results: list[MonthResult] = []
         client.on_retry = observer.retrying
 
     def fetch(self, months: list[Month], refresh: bool = False) -> list[MonthResult]:
-        results = []
+        """Fetch the months in turn; `self.results` holds the finished ones even if one fails."""
         for done, month in enumerate(months):
-            results.append(self.fetch_month(month, refresh, done, len(months)))
-        return results
+            self.results.append(self.fetch_month(month, refresh, done, len(months)))
+        return self.results
 
     def fetch_month(
         self, month: Month, refresh: bool, done: int = 0, total: int = 1
     ) -> MonthResult:
         stats_before = (self.client.stats.requests, self.client.stats.retries)
         journal = _Journal(self.cache_dir.journal_path(month))
-        if refresh:
-            journal.remove()
         plan = journal.plan(month, self.timezone_name)
         cached = self._cached(month, refresh)
         if plan is not None and plan.mode == "tail" and cached is None:
-            journal.remove()  # the month it refreshed is gone: start over
+            # A tail refresh cannot go on without the month it refreshes (gone, or being
+            # re-fetched whole with --refresh); an unfinished whole fetch resumes either way.
+            journal.remove()
             plan = None
         result = MonthResult(month, "resumed" if plan else "skipped")
         if plan is None:

@@ -1,5 +1,5 @@
-"""How a fetch looks while it runs: rich progress bars on a terminal, plain lines otherwise,
-and the summary table at the end. All of it on stderr."""
+"""How a fetch looks while it runs: rich progress bars on a terminal, plain lines otherwise.
+All of it on stderr."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from cursor_billing.fetcher import MonthResult
-from cursor_billing.formatting import count
 from cursor_billing.months import Month
 
 
@@ -29,7 +26,6 @@ class FetchProgress:
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
             TimeRemainingColumn(),
             console=console,
             transient=True,
@@ -52,8 +48,9 @@ class FetchProgress:
                 self.console.print(f"{month.title}: complete in the cache, skipped.")
             return
         if self._months is None:
-            self._months = self._progress.add_task("Months", total=months_total)
-        self._progress.update(self._months, completed=months_done)
+            self._months = self._progress.add_task("", total=months_total)
+        description = f"Months {months_done}/{months_total}"
+        self._progress.update(self._months, completed=months_done, description=description)
         if self._pages is not None:
             self._progress.remove_task(self._pages)
         self._pages = self._progress.add_task(f"{month.title} · {action}", total=None)
@@ -79,21 +76,7 @@ class FetchProgress:
     def month_finished(self, result: MonthResult) -> None:
         if self.live and self._months is not None:
             self._progress.advance(self._months)
-
-
-def summary_table(results: list[MonthResult]) -> Table:
-    table = Table(title="Fetch summary")
-    table.add_column("month")
-    table.add_column("action")
-    table.add_column("events", justify="right")
-    table.add_column("requests", justify="right")
-    table.add_column("retries", justify="right")
-    table.add_column("state")
-    for r in results:
-        state = "complete" if r.complete else "[yellow]partial[/]"
-        if r.warnings:
-            state += " [red]⚠ counts disagree (see warning)[/]"
-        table.add_row(
-            r.month.label, r.action, count(r.events), count(r.requests), count(r.retries), state
-        )
-    return table
+            task = self._progress.tasks[self._months]
+            self._progress.update(
+                self._months, description=f"Months {task.completed:.0f}/{task.total:.0f}"
+            )

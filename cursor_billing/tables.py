@@ -15,6 +15,7 @@ from rich.text import Text
 
 from cursor_billing.cache import CacheEntry
 from cursor_billing.calculator import BillingReport, ExpensiveModel, UserSpend
+from cursor_billing.fetcher import MonthResult
 from cursor_billing.formatting import (
     NOTHING,
     compact_count,
@@ -222,6 +223,29 @@ def cache_table(entries: Sequence[CacheEntry]) -> Table:
             "complete" if entry.complete else "partial",
             Text(entry.fetched_at),
             size(entry.size_bytes),
+        )
+    return table
+
+
+def fetch_summary_table(results: Sequence[MonthResult]) -> Table:
+    """The end of `cursor-billing fetch`: what it did for each month."""
+    table = _table("Fetch summary")
+    table.add_column("Month")
+    table.add_column("Action")
+    for header in ("Events", "Requests", "Retries"):
+        _number_column(table, header)
+    table.add_column("State")
+    for result in results:
+        state = "complete" if result.complete else "partial"
+        if result.warnings:
+            state += ", counts disagree (see warning)"
+        table.add_row(
+            result.month.label,
+            result.action,
+            count(result.events),
+            count(result.requests),
+            count(result.retries),
+            state,
         )
     return table
 

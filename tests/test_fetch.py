@@ -489,3 +489,51 @@ def test_data_changing_while_paging_is_fetched_again_then_reported(emulator_env,
         assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
     else:
         assert len(result.warnings) == 1 and "twice" in result.warnings[0]
+
+
+def test_an_interrupted_refresh_resumes_with_refresh_again(emulator_env, isolated):
+    from cursor_billing.errors import ApiError
+
+    emulator = emulator_env(month_events(JAN, 1000, seed=8))
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    fetcher_at(emulator, isolated, now).fetch_month(JAN, refresh=False)
+    emulator.inject(*[Fault.latency(0)] * 3, *[Fault.server_error(500)] * 4)
+    with pytest.raises(ApiError):
+        fetcher_at(emulator, isolated, now).fetch_month(JAN, refresh=True)
+    before = len(endpoint_requests(emulator))
+    result = fetcher_at(emulator, isolated, now).fetch_month(JAN, refresh=True)
+    assert result.action == "resumed"
+    assert endpoint_requests(emulator)[before].body["page"] == 4
+    assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
+
+
+def test_a_429_slows_the_pace_for_the_rest_of_the_run(emulator_env, isolated):
+    emulator = emulator_env(month_events(JAN, 300))
+    clock = FakeClock()
+    throttle = RecordingThrottle(3.0, clock, clock.sleep)
+    client = new_client(emulator, throttle, sleep=clock.sleep, max_retries=5)
+    emulator.inject(Fault.rate_limited(), Fault.rate_limited())
+    fetcher = Fetcher(
+        client,
+        CacheDir(isolated / "data" / "monthly_usage_data"),
+        "UTC",
+        100,
+        datetime(2026, 3, 1, tzinfo=timezone.utc),
+        _SilentObserver(),
+    )
+    fetcher.fetch_month(JAN, refresh=False)
+    gaps = [
+        later - earlier
+        for earlier, later in zip(throttle.starts, throttle.starts[1:], strict=False)
+    ]
+    assert gaps[:2] == [6.0, 12.0]  # doubled after each 429 (the backoff waits were shorter)
+    assert set(gaps[2:]) == {12.0}
+    assert throttle.interval == 12.0
+
+
+def test_the_summary_shows_finished_months_when_a_later_one_fails(cli, emulator_env):
+    emulator = emulator_env(month_events(JAN, 50) + month_events(FEB, 50, seed=5))
+    emulator.inject(*[Fault.latency(0)] * 2, *[Fault.server_error(500)] * 4)  # January: 2 pages
+    result = cli("fetch", "--month", "01-2026", "--month", "02-2026")
+    assert result.exit_code == 1
+    assert "Fetch summary" in result.stderr and "01-2026" in result.stderr

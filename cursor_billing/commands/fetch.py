@@ -62,7 +62,8 @@ def run_fetch(
     from cursor_billing.client import AdminApiClient, Throttle, check_base_url
     from cursor_billing.errors import UsageError
     from cursor_billing.fetcher import Fetcher, months_to_fetch
-    from cursor_billing.progress import FetchProgress, summary_table
+    from cursor_billing.progress import FetchProgress
+    from cursor_billing.tables import fetch_summary_table
 
     now = datetime.now(settings.zone)
     months = months_to_fetch(labels, months_back, settings.months_back, now)
@@ -81,15 +82,14 @@ def run_fetch(
         max_retries=settings.max_retries,
         backoff_base_seconds=settings.backoff_base_seconds,
     )
-    with client, FetchProgress(console.stderr) as progress:
-        fetcher = Fetcher(
-            client,
-            CacheDir(settings.cache_dir),
-            settings.timezone,
-            settings.page_size,
-            now,
-            progress,
-        )
-        results = fetcher.fetch(months, refresh)
-    console.stderr.print(summary_table(results))
-    return results
+    progress = FetchProgress(console.stderr)
+    fetcher = Fetcher(
+        client, CacheDir(settings.cache_dir), settings.timezone, settings.page_size, now, progress
+    )
+    try:
+        with client, progress:
+            fetcher.fetch(months, refresh)
+    finally:
+        if fetcher.results:  # also when a later month failed: say what is saved
+            console.stderr.print(fetch_summary_table(fetcher.results))
+    return fetcher.results
