@@ -157,7 +157,7 @@ class AdminApiClient:
             try:
                 response = self._http.post(path, json=body)
             except httpx.TransportError as error:  # timeouts, refused or dropped connections
-                reason, retry_after = _describe_transport_error(error), None
+                reason, retry_after = _describe_transport_error(error, self._http.base_url), None
             else:
                 if response.status_code == 200:
                     try:
@@ -215,6 +215,8 @@ def _message(response: httpx.Response) -> str:
         for key in ("message", "error"):
             if isinstance(document.get(key), str):
                 return document[key]
+    if "json" not in response.headers.get("content-type", "") and "<" in response.text[:100]:
+        return f"{response.reason_phrase} (an HTML page, not the API's JSON)"
     text = " ".join(response.text.split())
     return (text[:200] + "…") if len(text) > 200 else (text or response.reason_phrase)
 
@@ -234,7 +236,9 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def _describe_transport_error(error: httpx.TransportError) -> str:
+def _describe_transport_error(error: httpx.TransportError, base_url: httpx.URL) -> str:
+    where = base_url.netloc.decode()
     if isinstance(error, httpx.TimeoutException):
-        return "the request timed out"
-    return f"connection problem ({type(error).__name__})"
+        return f"the request to {where} timed out"
+    detail = str(error) or type(error).__name__
+    return f"cannot reach {where}: {detail}"

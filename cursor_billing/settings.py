@@ -177,10 +177,22 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
 def _check(key: str, value: Any, source: str) -> None:
     expected_type, description, is_valid = _RULES[key]
     if isinstance(value, bool) or not isinstance(value, expected_type) or not is_valid(value):
-        raise ConfigError(f"{source} must be {description}, not {value!r}")
+        raise ConfigError(f"{source} must be {description}, not {_yaml_text(value)}")
+
+
+def _yaml_text(value: Any) -> str:
+    """A value as it was written in YAML: `true`, not Python's `True`."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n").strip()
 
 
 def _unknown(path: Path, key: object, known: list[str]) -> str:
+    if "key" in str(key).lower() and "api" in str(key).lower():
+        return (
+            f"{path}: '{key}' is ignored: the API key is read from CURSOR_API_KEY "
+            "(the environment or a .env file), never from config.yaml"
+        )
     close = difflib.get_close_matches(str(key), known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"{path}: unknown key '{key}' is ignored{hint}"

@@ -142,3 +142,27 @@ def test_fetch_then_analyze_matches_a_plain_computation(cli, isolated, monkeypat
     assert {t["month"]: t["cost_cents"] for t in doc["monthly_trend"]} == by_month
     top = max(by_user.items(), key=lambda item: (item[1], [-ord(c) for c in item[0]]))
     assert doc["summary"]["top_spender"] == top[0]
+
+
+def test_a_month_missing_in_the_middle_is_warned_about(cli, three_months):
+    (three_months / "monthly_usage_data" / "01-2026-usage-based-data.json").unlink()
+    result = cli("analyze", "--json")
+    assert document(result)["months"] == ["12-2025", "02-2026"]
+    assert "not cached: 01-2026" in result.stderr
+
+
+def test_a_future_month_says_so(cli, three_months):
+    result = cli("analyze", "--month", "12-2999")
+    assert result.exit_code == 2
+    assert "12-2999 is in the future" in result.stderr
+
+
+def test_months_fetched_in_another_zone_are_reported_in_that_zone(cli, three_months, isolated):
+    (isolated / "config.yaml").write_text("billing:\n  timezone: America/New_York\n")
+    result = cli("analyze", "--json")
+    assert document(result)["timezone"] == "UTC"
+    assert "fetched in time zone UTC, not America/New_York" in result.stderr
+    write_cache_file(three_months, "03-2026", [], timezone="Europe/Paris")
+    mixed = cli("analyze", "--json")
+    assert mixed.exit_code == 2
+    assert "different time zones (Europe/Paris, UTC)" in mixed.stderr

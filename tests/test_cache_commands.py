@@ -146,3 +146,9 @@ def test_written_cache_files_are_private_and_round_trip(isolated):
     }
     assert cache_dir.read(Month(2026, 1)) == cache
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_purge_with_both_month_and_all_says_so(cli):
+    result = cli("cache", "purge", "--all", "--month", "01-2026", "--yes")
+    assert result.exit_code == 2
+    assert "either --month or --all, not both" in result.stderr

@@ -537,3 +537,17 @@ def test_the_summary_shows_finished_months_when_a_later_one_fails(cli, emulator_
     result = cli("fetch", "--month", "01-2026", "--month", "02-2026")
     assert result.exit_code == 1
     assert "Fetch summary" in result.stderr and "01-2026" in result.stderr
+
+
+def test_an_unreachable_api_names_the_host(cli, isolated, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a free port that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CURSOR_API_KEY", KEY)
+    monkeypatch.setenv("CURSOR_API_BASE_URL", f"http://127.0.0.1:{port}")
+    (isolated / "config.yaml").write_text(FAST_CONFIG)
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 1
+    assert f"cannot reach 127.0.0.1:{port}" in result.stderr

@@ -86,3 +86,16 @@ def test_demo_in_an_empty_folder_needs_no_key(isolated):
     assert "Open the dashboard" in result.stderr
     months = list((isolated / "cursor-billing-demo" / "monthly_usage_data").iterdir())
     assert len(months) == 2
+
+
+def test_report_output_to_a_folder_or_an_unwritable_place(cli, isolated):
+    write_cache_file(isolated / "data", "01-2026", [usage_event(1767225600000)])
+    (isolated / "reports").mkdir()
+    result = cli("report", "--output", "reports")
+    assert result.exit_code == 0, result.stderr
+    assert (isolated / "reports" / "billing_dashboard.html").exists()
+    (isolated / "blocker").write_text("a file, not a folder")
+    result = cli("report", "--output", "blocker/spend.html")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot write blocker/spend.html")
+    assert "Traceback" not in result.stderr

@@ -132,3 +132,18 @@ def test_flags_are_validated_like_config_values():
         Settings().with_overrides(page_size=0)
     assert Settings().with_overrides(page_size=None, top_spenders_count=3).top_spenders_count == 3
     assert isinstance(ConfigError("x"), UsageError)
+
+
+def test_an_api_key_in_the_config_points_to_the_environment(cli, isolated):
+    (isolated / "config.yaml").write_text("billing:\n  api_key: key_abc\n")
+    result = cli("cache", "ls")
+    assert result.exit_code == 0
+    assert "the API key is read from CURSOR_API_KEY" in result.stderr
+
+
+def test_values_are_quoted_as_yaml_wrote_them(cli, isolated):
+    (isolated / "config.yaml").write_text("billing:\n  months_back: true\n")
+    assert (
+        "billing.months_back must be an integer of at least 1, not true"
+        in cli("cache", "ls").stderr
+    )

@@ -50,12 +50,10 @@ def analyze(
     Example: cursor-billing analyze --since 01-2026 --top 10
     """
     from cursor_billing import console
-    from cursor_billing.analysis import build_report, select_months
-    from cursor_billing.cache import CacheDir
+    from cursor_billing.analysis import analyze_cache
 
     settings = settings_for(ctx, config, data_dir, debug, top_spenders_count=top)
-    months = select_months(CacheDir(settings.cache_dir), month, since, until)
-    report = build_report(settings, months, warn=console.warn)
+    report = analyze_cache(settings, month, since, until, warn=console.warn)
     if json_output:
         from cursor_billing.jsonout import dumps
 

@@ -83,7 +83,9 @@ def purge(
     from cursor_billing.months import Month
 
     settings = settings_for(ctx, config, data_dir, debug)
-    if bool(month) == all_months:
+    if month and all_months:
+        raise UsageError("give either --month or --all, not both")
+    if not month and not all_months:
         raise UsageError("say which months to delete: --month MM-YYYY (repeatable) or --all")
     cache_dir = CacheDir(settings.cache_dir)
     cached = sorted(set(cache_dir.months()) | set(cache_dir.journal_months()))
@@ -100,6 +102,7 @@ def purge(
         if not sys.stdin.isatty():
             raise UsageError("refusing to delete without confirmation: add --yes")
         if not typer.confirm(f"Delete the cache of {labels}?", err=True):
-            raise typer.Exit(1)
+            console.stderr.print("Nothing deleted.")
+            return
     removed = [path for target in targets for path in cache_dir.remove(target)]
     console.stderr.print(f"Deleted {len(removed)} file(s): {labels}.")

@@ -18,7 +18,8 @@ DEMO_REQUEST_DELAY_SECONDS = 0.02  # the emulator is local: no need to wait 3 s 
 def demo(
     ctx: typer.Context,
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", help="Where the demo's cache and dashboard go.")
+        Path,
+        typer.Option("--output-dir", "--data-dir", help="Where the demo's cache and dashboard go."),
     ] = Path("cursor-billing-demo"),
     months_back: MonthsBackOption = None,
     config: ConfigOption = None,

@@ -58,20 +58,20 @@ def write_report(
     from datetime import datetime, timezone
 
     from cursor_billing import console
-    from cursor_billing.analysis import build_report, select_months
-    from cursor_billing.cache import CacheDir
+    from cursor_billing.analysis import analyze_cache
     from cursor_billing.dashboard import write_dashboard
     from cursor_billing.tables import top_spenders_table
 
-    months = select_months(CacheDir(settings.cache_dir), labels, since, until)
-    billing = build_report(settings, months, warn=console.warn)
+    billing = analyze_cache(settings, labels, since, until, warn=console.warn)
     console.stdout.print(top_spenders_table(billing, settings.top_spenders_count))
+    path = output or settings.report_path
+    if path.is_dir():
+        path = path / settings.output_filename
     path = write_dashboard(
         billing,
-        output or settings.report_path,
+        path,
         top=settings.top_spenders_count,
         generated_at=datetime.now(timezone.utc),
     )
-    console.stderr.print("Dashboard written to:")
     console.stdout.out(str(path), highlight=False)
     return path
