@@ -116,8 +116,9 @@ class CacheDir:
         except _OddShapes:
             raw = self._decode(path, _RawFile)
             events = [UsageEvent.from_raw(event) for event in raw.events]
-            data = _BillingFile(**{f: getattr(raw, f) for f in _Header.__struct_fields__},
-                                events=events)
+            data = _BillingFile(
+                **{f: getattr(raw, f) for f in _Header.__struct_fields__}, events=events
+            )
         return CachedMonth(
             month=month,
             timezone=data.timezone,
@@ -168,8 +169,9 @@ class CacheDir:
         try:
             handle = path.open("rb")
         except FileNotFoundError:
-            raise CacheError(f"no cache file for {month} ({path})",
-                             hint="run `cursor-billing fetch` first") from None
+            raise CacheError(
+                f"no cache file for {month} ({path})", hint="run `cursor-billing fetch` first"
+            ) from None
         except OSError as error:
             raise CacheError(f"cannot read {path}: {error.strerror}") from None
         try:
@@ -180,14 +182,20 @@ class CacheDir:
         except msgspec.ValidationError as error:
             if shape is _BillingFile and "$.events[" in str(error):
                 raise _OddShapes from None
-            raise CacheError(f"{path} is not a valid cache file ({error})",
-                             hint=f"remove it with `{purge}` and fetch again") from None
+            raise CacheError(
+                f"{path} is not a valid cache file ({error})",
+                hint=f"remove it with `{purge}` and fetch again",
+            ) from None
         except msgspec.DecodeError:
-            raise CacheError(f"{path} is not valid JSON (cut short or corrupted)",
-                             hint=f"remove it with `{purge}` and fetch again") from None
+            raise CacheError(
+                f"{path} is not valid JSON (cut short or corrupted)",
+                hint=f"remove it with `{purge}` and fetch again",
+            ) from None
         if data.month != month:
-            raise CacheError(f"{path} holds month {data.month!r}, not {month}",
-                             hint=f"remove it with `{purge}` and fetch again")
+            raise CacheError(
+                f"{path} holds month {data.month!r}, not {month}",
+                hint=f"remove it with `{purge}` and fetch again",
+            )
         if data.total_events != len(data.events):
             raise CacheError(
                 f"{path} says total_events={data.total_events} but holds {len(data.events)} events",
@@ -222,18 +230,21 @@ def ensure_private_dir(folder: Path) -> None:
 
 def write_private(path: Path, content: bytes) -> None:
     """Atomically replace `path` with `content`, mode 0600, its folder 0700."""
-    ensure_private_dir(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        ensure_private_dir(path.parent)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise CacheError(f"cannot write {path}: {error.strerror or error}") from None
     _fsync_dir(path.parent)
 
 
@@ -260,7 +271,6 @@ def _parse_time(text: str) -> datetime:
     except ValueError:
         return datetime.fromtimestamp(0, timezone.utc)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
 
 
 @dataclass(frozen=True)
