@@ -100,6 +100,8 @@ def build_report(
     for month in months:
         cached = cache_dir.read_for_analysis(month)
         cached_zones.add(cached.timezone or "UTC")  # files of the original script: UTC
+        if cached.warning:
+            warn(cached.warning)
         calculator.add_month(month.label, cached.complete, cached.events)
     if len(cached_zones) > 1:
         raise UsageError(

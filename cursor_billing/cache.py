@@ -72,6 +72,7 @@ class CachedMonth:
     covered: Covered | None
     events: list[UsageEvent]
     path: Path
+    warning: str | None = None  # some values had unexpected types and count as 0
 
 
 class CacheDir:
@@ -111,9 +112,11 @@ class CacheDir:
     def read_for_analysis(self, month: Month) -> CachedMonth:
         """The month decoded straight into `UsageEvent`s: fast, and exact for money."""
         path = self.path_for(month)
+        warning = None
         try:
             data = self._decode(path, _BillingFile)
-        except _OddShapes:
+        except _OddShapes as odd:
+            warning = f"{path.name}: {odd}; such values count as 0"
             raw = self._decode(path, _RawFile)
             events = [UsageEvent.from_raw(event) for event in raw.events]
             data = _BillingFile(
@@ -127,6 +130,7 @@ class CacheDir:
             covered=data.covered,
             events=data.events,
             path=path,
+            warning=warning,
         )
 
     def write(self, cache: MonthlyCache) -> Path:
@@ -181,7 +185,7 @@ class CacheDir:
             raise CacheError(f"cannot read {path}: {error.strerror}") from None
         except msgspec.ValidationError as error:
             if shape is _BillingFile and "$.events[" in str(error):
-                raise _OddShapes from None
+                raise _OddShapes(f"an event has a value of an unexpected type ({error})") from None
             raise CacheError(
                 f"{path} is not a valid cache file ({error})",
                 hint=f"remove it with `{purge}` and fetch again",
@@ -275,32 +279,39 @@ def _parse_time(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class CacheEntry:
-    """One row of `cursor-billing cache ls`."""
+    """One row of `cursor-billing cache ls`; `error` says why a file could not be read."""
 
     month: Month
-    events: int
-    cost_cents: Decimal
-    complete: bool
-    fetched_at: str
-    size_bytes: int
     path: Path
+    size_bytes: int
+    events: int = 0
+    cost_cents: Decimal = Decimal(0)
+    complete: bool = False
+    fetched_at: str = ""
+    error: CacheError | None = None
 
 
 def list_entries(cache_dir: CacheDir, cost_basis: str) -> list[CacheEntry]:
-    """A row per cached month, with its billable on-demand cost."""
+    """A row per cached month with its billable on-demand cost; an unreadable file gets a
+    row with its error, so one bad month does not hide the others."""
     entries = []
     for month in cache_dir.months():
-        cached = cache_dir.read_for_analysis(month)
+        path = cache_dir.path_for(month)
+        try:
+            cached = cache_dir.read_for_analysis(month)
+        except CacheError as error:
+            entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
+            continue
         cost = sum((e.cost_cents(cost_basis) for e in cached.events if e.billable), Decimal(0))
         entries.append(
             CacheEntry(
                 month=month,
+                path=path,
+                size_bytes=path.stat().st_size,
                 events=len(cached.events),
                 cost_cents=cost,
                 complete=cached.complete,
                 fetched_at=cached.fetched_at,
-                size_bytes=cached.path.stat().st_size,
-                path=cached.path,
             )
         )
     return entries

@@ -216,6 +216,11 @@ def cache_table(entries: Sequence[CacheEntry]) -> Table:
     table.add_column("Fetched at")
     _number_column(table, "Size")
     for entry in entries:
+        if entry.error:
+            table.add_row(
+                entry.month.label, "?", "?", "unreadable (see below)", "", size(entry.size_bytes)
+            )
+            continue
         table.add_row(
             entry.month.label,
             count(entry.events),

@@ -166,3 +166,12 @@ def test_months_fetched_in_another_zone_are_reported_in_that_zone(cli, three_mon
     mixed = cli("analyze", "--json")
     assert mixed.exit_code == 2
     assert "different time zones (Europe/Paris, UTC)" in mixed.stderr
+
+
+def test_values_of_unexpected_types_count_as_zero_with_a_warning(cli, isolated):
+    event = usage_event(1767225600000, cents=5, fee=0.5)
+    event["tokenUsage"]["totalCents"] = "abc"
+    write_cache_file(isolated / "data", "01-2026", [event, usage_event(1767225600001, cents=2)])
+    result = cli("analyze", "--json")
+    assert document(result)["summary"]["total_cost_cents"] == Decimal("2.75")
+    assert "unexpected type" in result.stderr and "count as 0" in result.stderr

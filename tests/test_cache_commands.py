@@ -53,9 +53,13 @@ def test_ls_lists_several_months_with_cost_and_state(cli, isolated):
 
 def test_ls_names_a_corrupt_file_and_the_purge_command(cli, isolated):
     path = write_cache_file(isolated / "data", "01-2026", [usage_event(1767225600000)])
+    write_cache_file(isolated / "data", "02-2026", [usage_event(1769904000000)])
     path.write_text(path.read_text()[:-20])
     result = cli("cache", "ls")
     assert result.exit_code == 1
+    assert "unreadable" in result.stdout and "02-2026" in result.stdout  # the others still show
+    rows = json.loads(cli("cache", "ls", "--json").stdout)
+    assert "not valid JSON" in rows[0]["error"] and "error" not in rows[1]
     assert "01-2026-usage-based-data.json is not valid JSON" in result.stderr
     assert "cursor-billing cache purge --month 01-2026" in result.stderr
 

@@ -14,7 +14,7 @@ from cursor_billing.commands.common import (
     MonthOption,
     settings_for,
 )
-from cursor_billing.errors import UsageError
+from cursor_billing.errors import ExitCode, UsageError
 
 app = typer.Typer(help="Look at and clean the local monthly cache.", no_args_is_help=True)
 
@@ -49,19 +49,24 @@ def ls(
                 "fetched_at": e.fetched_at,
                 "size_bytes": e.size_bytes,
                 "path": str(e.path),
+                **({"error": e.error.message} if e.error else {}),
             }
             for e in entries
         ]
         console.stdout.out(dumps(rows), highlight=False)
-        return
-    if not entries:
+    elif entries:
+        from cursor_billing.tables import cache_table
+
+        console.stdout.print(cache_table(entries))
+    else:
         console.stderr.print(
             f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`."
         )
-        return
-    from cursor_billing.tables import cache_table
-
-    console.stdout.print(cache_table(entries))
+    errors = [e.error for e in entries if e.error]
+    for error in errors:
+        console.error(error.message, error.hint)
+    if errors:
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command("purge")
