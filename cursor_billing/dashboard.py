@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 TEMPLATE = "dashboard.html.j2"
 TITLE = "Cursor on-demand spend"
 NO_USAGE = "No on-demand usage in these months."
-PARTIAL_NOTE = "Partial: still being fetched, or fetched less than a day after the month ended."
+PARTIAL_NOTE = (
+    "Partial: still being fetched, or fetched less than a day after the month ended; "
+    "its change compares part of a month with a whole one."
+)
 EXPENSIVE_MODEL_USERS = 10  # at most this many users listed under each expensive model
 STACKED_MODELS = 5  # the chart stacks the top models by total cost; the rest is "Other models"
 COST_BASES = {

@@ -86,7 +86,10 @@ def monthly_trend_table(report: BillingReport) -> Table:
             Bar(float(peak), 0, float(row.cost_cents)) if peak > 0 else "",
         )
     if report.partial_months:
-        table.caption = "partial: still being fetched, or fetched less than a day after it ended"
+        table.caption = (
+            "partial: still being fetched, or fetched less than a day after it ended;\n"
+            "its change compares part of a month with a whole one"
+        )
     return table
 
 
