@@ -16,15 +16,21 @@ from cursor_billing.commands.common import (
 
 SinceOption = Annotated[
     str | None,
-    typer.Option("--since", help="First month to analyze (MM-YYYY).", show_default=False),
+    typer.Option(
+        "--since", metavar="MM-YYYY", help="First month to analyze (MM-YYYY).", show_default=False
+    ),
 ]
 UntilOption = Annotated[
-    str | None, typer.Option("--until", help="Last month to analyze (MM-YYYY).", show_default=False)
+    str | None,
+    typer.Option(
+        "--until", metavar="MM-YYYY", help="Last month to analyze (MM-YYYY).", show_default=False
+    ),
 ]
 TopOption = Annotated[
     int | None,
     typer.Option(
         "--top",
+        metavar="N",
         min=1,
         help="Rows in the top tables (default: top_spenders_count).",
         show_default=False,

@@ -13,6 +13,7 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
+        metavar="PATH",
         help="config.yaml to use (default: $CURSOR_BILLING_CONFIG, ./config.yaml, user config).",
         show_default=False,
     ),
@@ -21,6 +22,7 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
+        metavar="PATH",
         help="Folder for the cache and the report (default: billing.data_dir, i.e. ./data).",
         show_default=False,
     ),
@@ -30,7 +32,12 @@ DebugOption = Annotated[
 ]
 MonthOption = Annotated[
     list[str] | None,
-    typer.Option("--month", help="A month as MM-YYYY; repeat for several.", show_default=False),
+    typer.Option(
+        "--month",
+        metavar="MM-YYYY",
+        help="A month as MM-YYYY; repeat for several.",
+        show_default=False,
+    ),
 ]
 
 

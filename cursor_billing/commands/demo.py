@@ -19,7 +19,12 @@ def demo(
     ctx: typer.Context,
     output_dir: Annotated[
         Path,
-        typer.Option("--output-dir", "--data-dir", help="Where the demo's cache and dashboard go."),
+        typer.Option(
+            "--output-dir",
+            "--data-dir",
+            metavar="DIR",
+            help="Where the demo's cache and dashboard go.",
+        ),
     ] = Path("cursor-billing-demo"),
     months_back: MonthsBackOption = None,
     config: ConfigOption = None,

@@ -21,13 +21,18 @@ if TYPE_CHECKING:
 MonthsBackOption = Annotated[
     int | None,
     typer.Option(
-        "--months-back", help="The current month and the N−1 before it.", show_default=False
+        "--months-back",
+        metavar="N",
+        help="The current month and the N−1 before it.",
+        show_default=False,
     ),
 ]
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Re-fetch even complete months.")]
 PageSizeOption = Annotated[
     int | None,
-    typer.Option("--page-size", help="Events per API page (1–1000).", show_default=False),
+    typer.Option(
+        "--page-size", metavar="N", help="Events per API page (1–1000).", show_default=False
+    ),
 ]
 
 

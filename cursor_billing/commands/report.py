@@ -22,6 +22,7 @@ OutputOption = Annotated[
     typer.Option(
         "--output",
         "-o",
+        metavar="PATH",
         help="Where to write the dashboard (default: <data_dir>/<output_filename>).",
         show_default=False,
     ),
