@@ -6,6 +6,7 @@ tallies. Sums are exact decimals; only ratios (averages, shares, percentages) ar
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
@@ -33,9 +34,19 @@ def _new_tally() -> _Tally:
     return [0, ZERO, 0, 0, 0, 0]
 
 
+def _tallies() -> defaultdict[str, _Tally]:
+    """Tallies by name (a model or an e-mail), each started at zero when first used."""
+    return defaultdict(_new_tally)
+
+
 def _merge(into: _Tally, tally: _Tally) -> None:
-    for index, value in enumerate(tally):
-        into[index] += value
+    # Written out: a report on a big team merges a million tallies.
+    into[0] += tally[0]
+    into[1] += tally[1]
+    into[2] += tally[2]
+    into[3] += tally[3]
+    into[4] += tally[4]
+    into[5] += tally[5]
 
 
 @dataclass(frozen=True)
@@ -311,17 +322,19 @@ class BillingCalculator:
         key = Month.parse(month)
         if key in self._months:
             raise ValueError(f"month {key.label} was already added")
-        cost_basis = self.cost_basis
+        charged = self.cost_basis == "charged"
         kinds = self._on_demand_kinds
         cells: dict[tuple[str, str], _Tally] = {}
         with localcontext(_EXACT):
             for event in events:
-                # `UsageEvent.billable`, with the kind check memoised: it is the hot loop.
+                # `UsageEvent.billable` and `UsageEvent.cost_cents()` written out, with the kind
+                # check memoised: this loop runs once per cached event, a million times a year.
                 if not (event.isChargeable and event.isTokenBasedCall):
                     continue
-                on_demand = kinds.get(event.kind)
+                kind = event.kind
+                on_demand = kinds.get(kind)
                 if on_demand is None:
-                    on_demand = kinds[event.kind] = is_on_demand_kind(event.kind)
+                    on_demand = kinds[kind] = is_on_demand_kind(kind)
                 if not on_demand:
                     continue
                 cell = (event.userEmail, event.model)
@@ -329,13 +342,21 @@ class BillingCalculator:
                 if tally is None:
                     tally = cells[cell] = [0, ZERO, 0, 0, 0, 0]
                 tally[0] += 1
-                tally[1] += event.cost_cents(cost_basis)
                 usage = event.tokenUsage
                 if usage is not None:
                     tally[2] += usage.inputTokens
                     tally[3] += usage.outputTokens
                     tally[4] += usage.cacheWriteTokens
                     tally[5] += usage.cacheReadTokens
+                # Exact decimal adds, so adding the two parts one by one is the same sum.
+                if charged and event.chargedCents is not None:
+                    tally[1] += event.chargedCents
+                    continue
+                if usage is not None:
+                    tally[1] += usage.totalCents
+                fee = event.cursorTokenFee
+                if fee is not None:
+                    tally[1] += fee
         self._months[key] = _MonthTallies(bool(complete), cells)
 
     def report(self) -> BillingReport:
@@ -345,9 +366,12 @@ class BillingCalculator:
     def _derive(self) -> BillingReport:
         months = sorted(self._months)
         labels = tuple(month.label for month in months)
-        user_models: dict[str, dict[str, _Tally]] = {}  # over all months
-        user_by_month: dict[str, dict[str, Decimal]] = {}
-        model_by_month: dict[str, dict[str, Decimal]] = {}
+        # Over all months. Per user only requests and cost are shown, so user tallies add up
+        # those two and leave the token counts at 0.
+        user_models: defaultdict[str, dict[str, _Tally]] = defaultdict(_tallies)
+        model_totals = _tallies()
+        user_by_month: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
+        model_by_month: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
         trend: list[MonthTrend] = []
         month_models: list[MonthModel] = []
         month_users: list[MonthUser] = []
@@ -356,12 +380,15 @@ class BillingCalculator:
         for month in months:
             label = month.label
             month_data = self._months[month]
-            models: dict[str, _Tally] = {}
-            users: dict[str, dict[str, _Tally]] = {}
+            models, user_totals = _tallies(), _tallies()
+            users: defaultdict[str, dict[str, _Tally]] = defaultdict(dict)
             for (email, model), tally in month_data.cells.items():
-                _merge(models.setdefault(model, _new_tally()), tally)
-                users.setdefault(email, {})[model] = tally
-                _merge(user_models.setdefault(email, {}).setdefault(model, _new_tally()), tally)
+                _merge(models[model], tally)
+                _add_spend(user_totals[email], tally)
+                _add_spend(user_models[email][model], tally)
+                users[email][model] = tally
+            for model, tally in models.items():
+                _merge(model_totals[model], tally)
 
             cost = sum((tally[_COST] for tally in models.values()), ZERO)
             requests = sum(tally[_REQUESTS] for tally in models.values())
@@ -373,25 +400,22 @@ class BillingCalculator:
             previous_cost = cost
 
             for model, tally in _ranked(models.items()):
-                model_by_month.setdefault(model, {})[label] = tally[_COST]
+                model_by_month[model][label] = tally[_COST]
                 month_models.append(
                     MonthModel(label, model, tally[_COST], tally[_REQUESTS], _tokens(tally))
                 )
-            user_totals = {email: _sum_tallies(cells.values()) for email, cells in users.items()}
             for email, tally in _ranked(user_totals.items()):
-                user_by_month.setdefault(email, {})[label] = tally[_COST]
+                user_by_month[email][label] = tally[_COST]
                 month_users.append(
                     MonthUser(
                         label, email, tally[_COST], tally[_REQUESTS], _top_model(users[email])
                     )
                 )
 
-        model_totals: dict[str, _Tally] = {}
-        model_users: dict[str, dict[str, _Tally]] = {}
+        model_users: defaultdict[str, dict[str, _Tally]] = defaultdict(dict)
         for email, by_model in user_models.items():
             for model, tally in by_model.items():
-                _merge(model_totals.setdefault(model, _new_tally()), tally)
-                model_users.setdefault(model, {})[email] = tally
+                model_users[model][email] = tally
 
         expensive = self._expensive(model_totals)
         expensive_names = {model for model, _ in expensive}
@@ -496,6 +520,12 @@ def _top_model(by_model: Mapping[str, _Tally]) -> str:
         by_model.items(), key=lambda item: (-item[1][_REQUESTS], -item[1][_COST], item[0])
     )
     return model
+
+
+def _add_spend(into: _Tally, tally: _Tally) -> None:
+    """Requests and cost only."""
+    into[_REQUESTS] += tally[_REQUESTS]
+    into[_COST] += tally[_COST]
 
 
 def _sum_tallies(tallies: Iterable[_Tally]) -> _Tally:

@@ -1,0 +1,1 @@
+"""Benchmarks of cursor-billing, run as `python -m bench` (see BENCHMARKS.md)."""
