@@ -103,6 +103,7 @@ def build_report(
         if cached.warning:
             warn(cached.warning)
         calculator.add_month(month.label, cached.complete, cached.events)
+        del cached  # free this month before the next one is read
     if len(cached_zones) > 1:
         raise UsageError(
             f"the selected months were fetched in different time zones "

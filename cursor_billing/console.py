@@ -10,6 +10,13 @@ stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
 
+def print_data(text: str) -> None:
+    """Plain text for scripts (JSON, a path) on stdout: no styling, no wrapping, and none of
+    rich's per-line work, which costs seconds on a large JSON document."""
+    stdout.file.write(text + "\n")
+    stdout.file.flush()
+
+
 def warn(message: str) -> None:
     stderr.print(f"[yellow]Warning:[/] {escape(message)}", soft_wrap=True)
 

@@ -63,7 +63,7 @@ def analyze(
     if json_output:
         from cursor_billing.jsonout import dumps
 
-        console.stdout.out(dumps(report.to_json(decimals=True)), highlight=False)
+        console.print_data(dumps(report.to_json(decimals=True)))
         return
     from cursor_billing.tables import analysis_tables
 

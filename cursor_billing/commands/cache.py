@@ -53,7 +53,7 @@ def ls(
             }
             for e in entries
         ]
-        console.stdout.out(dumps(rows), highlight=False)
+        console.print_data(dumps(rows))
     elif entries:
         from cursor_billing.tables import cache_table
 

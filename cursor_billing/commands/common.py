@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cursor_billing.settings import Settings, load_settings
+if TYPE_CHECKING:  # imported when a command runs: `--help` stays fast
+    from cursor_billing.settings import Settings
+
 
 ConfigOption = Annotated[
     Path | None,
@@ -45,6 +47,8 @@ def settings_for(
     ctx: typer.Context, config: Path | None, data_dir: Path | None, debug: bool, **flags: Any
 ) -> Settings:
     """Settings for this command, after the warnings of the config file went to stderr."""
+    from cursor_billing.settings import load_settings
+
     if debug:
         ctx.find_root().ensure_object(dict)["debug"] = True
     settings = load_settings(config=config, data_dir=data_dir).with_overrides(**flags)

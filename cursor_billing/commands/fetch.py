@@ -13,10 +13,10 @@ from cursor_billing.commands.common import (
     MonthOption,
     settings_for,
 )
-from cursor_billing.settings import Settings
 
 if TYPE_CHECKING:
     from cursor_billing.fetcher import MonthResult
+    from cursor_billing.settings import Settings
 
 MonthsBackOption = Annotated[
     int | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,9 @@ from cursor_billing.commands.common import (
     MonthOption,
     settings_for,
 )
-from cursor_billing.settings import Settings
+
+if TYPE_CHECKING:
+    from cursor_billing.settings import Settings
 
 OutputOption = Annotated[
     Path | None,
@@ -74,5 +76,5 @@ def write_report(
         top=settings.top_spenders_count,
         generated_at=datetime.now(timezone.utc),
     )
-    console.stdout.out(str(path), highlight=False)
+    console.print_data(str(path))
     return path
