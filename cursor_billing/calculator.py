@@ -86,6 +86,7 @@ class UserSpend:
     top_model: str
     expensive_cost_cents: Decimal
     expensive_share: Decimal  # expensive_cost_cents ÷ cost_cents, 0..1
+    expensive_months: int  # analyzed months in which they used an expensive model
     by_month: Mapping[str, Decimal]  # every analyzed month, chronological
 
 
@@ -213,6 +214,7 @@ class BillingReport:
                     "avg_cost_cents": number(user.avg_cost_cents),
                     "top_model": user.top_model,
                     "expensive_share": number(user.expensive_share),
+                    "expensive_months": user.expensive_months,
                     "by_month": {m: number(c) for m, c in user.by_month.items()},
                 }
                 for user in self.users
@@ -371,6 +373,7 @@ class BillingCalculator:
         user_models: defaultdict[str, dict[str, _Tally]] = defaultdict(_tallies)
         model_totals = _tallies()
         user_by_month: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
+        user_month_models: defaultdict[str, list[set[str]]] = defaultdict(list)
         model_by_month: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
         trend: list[MonthTrend] = []
         month_models: list[MonthModel] = []
@@ -406,6 +409,7 @@ class BillingCalculator:
                 )
             for email, tally in _ranked(user_totals.items()):
                 user_by_month[email][label] = tally[_COST]
+                user_month_models[email].append(set(users[email]))
                 month_users.append(
                     MonthUser(
                         label, email, tally[_COST], tally[_REQUESTS], _top_model(users[email])
@@ -437,6 +441,9 @@ class BillingCalculator:
                     expensive_share=_RATIO.divide(expensive_cost, total[_COST])
                     if total[_COST]
                     else ZERO,
+                    expensive_months=sum(
+                        1 for used in user_month_models[email] if used & expensive_names
+                    ),
                     by_month=_every_month(labels, user_by_month[email]),
                 )
             )

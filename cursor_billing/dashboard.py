@@ -150,6 +150,7 @@ class UserRow:
     top_model: str
     expensive_share: str
     expensive_pct: float  # 0..100, width of the small share bar
+    expensive_months: str  # "2/3": months in which they used an expensive model
     trend: Sparkline
 
 
@@ -408,6 +409,7 @@ def _top_users(report: BillingReport, top: int, months: Mapping[str, MonthLabel]
             top_model=user.top_model,
             expensive_share=share(user.expensive_share),
             expensive_pct=_clamped_pct(user.expensive_share * 100),
+            expensive_months=f"{user.expensive_months}/{len(report.months)}",
             trend=_sparkline(user.by_month, months),
         )
         for rank, user in enumerate(report.users[:top], 1)

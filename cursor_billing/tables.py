@@ -160,8 +160,11 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
     if not users:
         return _empty(title, "No spend on expensive models in these months.")
     all_width = max((len(money(user.expensive_cost_cents)) for user in users), default=3)
-    # What stays for model columns: User ≥ 16, All, Share ("100%"), each with a 3-column gap.
-    budget = width - 16 - (3 + all_width) - (3 + 5)
+    months = len(report.months)
+    months_width = max(len("Months"), 2 * len(str(months)) + 1)
+    # What stays for model columns after User (26 fits most e-mails), All, Share ("100%") and
+    # Months ("11/12"), each with a 3-column gap.
+    budget = width - 26 - (3 + all_width) - (3 + 5) - (3 + months_width)
     shown: list[tuple[ExpensiveModel, int]] = []
     for model in report.expensive_models:
         largest = max((user.cost_cents for user in model.users), default=Decimal(0))
@@ -183,18 +186,22 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
         table.add_column(header, justify="right", width=column_width)
     _number_column(table, "All")
     _number_column(table, "Share")
+    _number_column(table, "Months")
     for user in users:
         table.add_row(
             Text(user.email),
             *(_money_or_dot(spend.get((user.email, model.model))) for model, _ in shown),
             money(user.expensive_cost_cents),
             share(user.expensive_share),
+            f"{user.expensive_months}/{months}",
         )
+    captions = ["Months = months in which they used an expensive model"]
     hidden = len(report.expensive_models) - len(shown)
     if hidden:
-        table.caption = (
+        captions.append(
             f"All includes {hidden} more expensive model(s); a wider terminal shows them"
         )
+    table.caption = "\n".join(captions)
     return table
 
 

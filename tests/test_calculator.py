@@ -146,6 +146,7 @@ EXPECTED_DOCUMENT = {
             "avg_cost_cents": 17.583333,
             "top_model": "sonnet",
             "expensive_share": 0.578199,  # 30.5 / 52.75
+            "expensive_months": 1,  # opus in January
             "by_month": {"01-2026": 52.75, "02-2026": 0.0, "03-2026": 0.0},
         },
         {
@@ -155,6 +156,7 @@ EXPECTED_DOCUMENT = {
             "avg_cost_cents": 22.625,
             "top_model": "opus",  # one request each: the higher cost wins
             "expensive_share": 0.883978,  # 40 / 45.25
+            "expensive_months": 1,  # opus in February
             "by_month": {"01-2026": 5.25, "02-2026": 40.0, "03-2026": 0.0},
         },
         {
@@ -164,6 +166,7 @@ EXPECTED_DOCUMENT = {
             "avg_cost_cents": 1.5,
             "top_model": "gpt",
             "expensive_share": 0.0,
+            "expensive_months": 0,
             "by_month": {"01-2026": 0.0, "02-2026": 3.0, "03-2026": 0.0},
         },
     ],
@@ -655,3 +658,13 @@ def test_charged_basis_falls_back_to_list_when_charged_cents_is_not_a_number():
 
     event = UsageEvent.from_raw(usage_event(1, cents=2.5, fee=0.5, chargedCents="null"))
     assert event.cost_cents("charged") == event.cost_cents("list") == Decimal("3.0")
+
+
+def test_expensive_months_count_the_months_a_user_picked_an_expensive_model():
+    report = report_of(
+        ("01-2026", True, [event("ann@x.com", "opus"), event("ann@x.com", "gpt")]),
+        ("02-2026", True, [event("ann@x.com", "gpt"), event("ben@x.com", "opus")]),
+        ("03-2026", True, [event("ann@x.com", "opus"), event("ann@x.com", "opus")]),
+        expensive_models=["opus"],
+    )
+    assert {u.email: u.expensive_months for u in report.users} == {"ann@x.com": 2, "ben@x.com": 1}
