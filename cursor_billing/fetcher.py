@@ -141,7 +141,8 @@ class Fetcher:
         if plan is None:
             plan = self._plan(month, cached)
             if plan is None:
-                result.events, result.complete = len(cached.events), True  # type: ignore[union-attr]
+                assert cached is not None  # only a cached month needs no plan
+                result.events, result.complete = len(cached.events), cached.complete
                 self.observer.month_started(month, "skipped", done, total)
                 self.observer.month_finished(result)
                 return result
@@ -151,7 +152,7 @@ class Fetcher:
         cached = self._run(month, plan, cached, journal, result)
         if result.action == "resumed" and not cached.complete:
             follow_up = self._plan(month, cached)  # bring a resumed current month up to now
-            if follow_up is not None and follow_up.start_ms <= follow_up.end_ms:
+            if follow_up is not None:
                 journal.start(follow_up)
                 cached = self._run(month, follow_up, cached, journal, result)
         result.events, result.complete = len(cached.events), cached.complete
@@ -178,7 +179,8 @@ class Fetcher:
         return None if refresh else cached
 
     def _plan(self, month: Month, cached: MonthlyCache | None) -> Plan | None:
-        """None when the cached month is complete; a tail refresh for a partial one."""
+        """None when there is nothing to fetch (the cached month is complete); a tail refresh
+        for a partial one; the whole month otherwise."""
         month_start, month_end = month.start_ms(self.zone), month.end_ms(self.zone)
         end_ms = min(self.now_ms, month_end)
         if cached is None:
@@ -187,6 +189,8 @@ class Fetcher:
             return None
         else:
             start_ms, mode = max(month_start, cached.covered_end_ms - DAY_MS), "tail"
+            if start_ms > end_ms:
+                return None  # the clock is behind the last fetch: nothing newer to ask for
         return Plan(
             month.label, self.timezone_name, mode, start_ms, end_ms, self.now_ms, self.page_size
         )

@@ -551,3 +551,16 @@ def test_an_unreachable_api_names_the_host(cli, isolated, monkeypatch):
     result = cli("fetch", "--month", "01-2026")
     assert result.exit_code == 1
     assert f"cannot reach 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_clock_behind_the_last_fetch_keeps_the_cached_events(emulator_env, isolated):
+    month = Month(2026, 10)
+    emulator = emulator_env(month_events(month, 300))
+    fetcher_at(emulator, isolated, datetime(2026, 10, 20, tzinfo=timezone.utc)).fetch_month(
+        month, refresh=False
+    )
+    before = cached_events(isolated, month)
+    earlier = datetime(2026, 10, 10, tzinfo=timezone.utc)
+    result = fetcher_at(emulator, isolated, earlier).fetch_month(month, refresh=False)
+    assert (result.action, result.complete) == ("skipped", False)
+    assert cached_events(isolated, month) == before
