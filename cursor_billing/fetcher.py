@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -206,24 +207,29 @@ class Fetcher:
         windows = split_windows(plan.start_ms, plan.end_ms)
         states = journal.windows
         fetched: list[dict[str, Any]] = []
+        trusted_end_ms = plan.end_ms  # the data of a window that disagreed twice is suspect
         for index, window in enumerate(windows):
-            fetched.extend(
-                self._window(month, plan, index, window, windows, states, journal, result)
+            events, trusted = self._window(
+                month, plan, index, window, windows, states, journal, result
             )
+            fetched.extend(events)
+            if not trusted:
+                trusted_end_ms = min(trusted_end_ms, window.start_ms - 1)
         month_start, month_end = month.start_ms(self.zone), month.end_ms(self.zone)
         kept_before = (
             []
             if plan.mode == "full" or cached is None
-            else [event for event in cached.events if int(event["timestamp"]) < plan.start_ms]
+            else [e for e in cached.events if (timestamp_ms(e) or 0) < plan.start_ms]
         )
         events = _newest_first(fetched + kept_before)
         updated = MonthlyCache(
             month=month,
             timezone=self.timezone_name,
             fetched_at=datetime.fromtimestamp(plan.started_ms / 1000, timezone.utc),
-            complete=plan.end_ms == month_end and plan.started_ms > month_end + DAY_MS,
+            # Covered only up to a suspect window: the next fetch reads it again.
+            complete=trusted_end_ms == month_end and plan.started_ms > month_end + DAY_MS,
             covered_start_ms=month_start,
-            covered_end_ms=plan.end_ms,
+            covered_end_ms=trusted_end_ms,
             events=events,
         )
         self.cache_dir.write(updated)
@@ -240,7 +246,8 @@ class Fetcher:
         states: dict[int, _WindowState],
         journal: _Journal,
         result: MonthResult,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The window's kept events, and whether their count could be trusted."""
         state = states.setdefault(index, _WindowState())
         while True:
             page = len(state.pages) + 1
@@ -248,7 +255,15 @@ class Fetcher:
                 response = self.client.usage_page(
                     window.start_ms, window.end_ms, page, plan.page_size
                 )
-                kept = [e for e in response.events if is_kept(e) and _inside(e, window)]
+                kept = [e for e in response.events if is_kept(e)]
+                outside = [e for e in kept if not _inside(e, window)]
+                if outside:
+                    kept = [e for e in kept if _inside(e, window)]
+                    result.warnings.append(
+                        f"{month.title}: left out {len(outside)} event(s) whose timestamp is "
+                        f"missing, unreadable or outside the requested range"
+                    )
+                    self.observer.warning(result.warnings[-1])
                 record = _PageRecord(
                     index,
                     page,
@@ -258,7 +273,7 @@ class Fetcher:
                     response.has_next_page,
                     kept,
                 )
-                stop = _stop_reason(record)
+                stop = _stop_reason(record, plan.page_size)
                 if stop:
                     record.has_next = False
                     self.observer.warning(f"{month.title}: {stop}; stopping at page {page}")
@@ -271,13 +286,15 @@ class Fetcher:
                 break
             message = f"{month.title}, {_day(window.start_ms)}–{_day(window.end_ms)}: {problem}"
             if state.attempts >= 2:
-                result.warnings.append(message + ", twice: the data changed while paging")
+                result.warnings.append(
+                    message + ", twice: kept as partial, the next fetch reads it again"
+                )
                 self.observer.warning(result.warnings[-1])
-                break
+                return _kept_events(state.pages), False
             self.observer.warning(message + "; fetching that window once more")
             journal.append(_PageRecord(index, restart=True))
             state.pages, state.attempts = [], state.attempts + 1
-        return [event for record in state.pages for event in record.events]
+        return _kept_events(state.pages), True
 
 
 def _count_problem(pages: list[_PageRecord]) -> str | None:
@@ -292,26 +309,44 @@ def _count_problem(pages: list[_PageRecord]) -> str | None:
     return None
 
 
-def _stop_reason(record: _PageRecord) -> str | None:
+def _stop_reason(record: _PageRecord, page_size: int) -> str | None:
     """Guards against a server that never says it is done."""
     if not record.has_next:
         return None
     if record.received == 0:
         return "the API sent an empty page but said there were more"
-    if record.num_pages and record.page >= record.num_pages:
-        return f"the API said there were more pages than its numPages ({record.num_pages})"
+    pages = max(record.num_pages, -(-record.total // page_size))
+    if record.page >= pages:
+        return f"the API said there were more pages than its own counts allow ({pages})"
     return None
 
 
-def _inside(event: dict[str, Any], window: MonthWindow) -> bool:
+def _kept_events(pages: list[_PageRecord]) -> list[dict[str, Any]]:
+    return [event for record in pages for event in record.events]
+
+
+def timestamp_ms(event: dict[str, Any]) -> int | None:
+    """The event's epoch-ms `timestamp` (a string, sometimes a number); None if unreadable."""
+    value = event.get("timestamp")
+    if isinstance(value, bool):
+        return None
     try:
-        return window.start_ms <= int(event["timestamp"]) <= window.end_ms
-    except (KeyError, TypeError, ValueError):
-        return False
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pass
+    try:
+        return int(Decimal(value))  # "1767225600001.0"
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _inside(event: dict[str, Any], window: MonthWindow) -> bool:
+    moment = timestamp_ms(event)
+    return moment is not None and window.start_ms <= moment <= window.end_ms
 
 
 def _newest_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(events, key=lambda event: int(event["timestamp"]), reverse=True)
+    return sorted(events, key=lambda event: timestamp_ms(event) or 0, reverse=True)
 
 
 def _page_progress(states: dict[int, _WindowState], window_count: int) -> tuple[int, int]:

@@ -253,7 +253,7 @@ def fetch_summary_table(results: Sequence[MonthResult]) -> Table:
     for result in results:
         state = "complete" if result.complete else "partial"
         if result.warnings:
-            state += ", counts disagree (see warning)"
+            state += ", see warnings"
         table.add_row(
             result.month.label,
             result.action,

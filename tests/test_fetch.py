@@ -489,6 +489,15 @@ def test_data_changing_while_paging_is_fetched_again_then_reported(emulator_env,
         assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
     else:
         assert len(result.warnings) == 1 and "twice" in result.warnings[0]
+        # Kept as partial, covered only up to the suspect window: the next fetch reads it again.
+        document = json.loads(
+            (isolated / "data/monthly_usage_data/01-2026-usage-based-data.json").read_text()
+        )
+        assert document["complete"] is False
+        assert document["covered"]["end_ms"] == JAN.start_ms(UTC) - 1
+        again = fetcher_at(emulator, isolated, now).fetch_month(JAN, refresh=False)
+        assert (again.action, again.complete, again.warnings) == ("refreshed", True, [])
+        assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
 
 
 def test_an_interrupted_refresh_resumes_with_refresh_again(emulator_env, isolated):
@@ -564,3 +573,55 @@ def test_a_clock_behind_the_last_fetch_keeps_the_cached_events(emulator_env, iso
     result = fetcher_at(emulator, isolated, earlier).fetch_month(month, refresh=False)
     assert (result.action, result.complete) == ("skipped", False)
     assert cached_events(isolated, month) == before
+
+
+class _StubClient:
+    """Answers every page with the same scripted page: servers the emulator does not imitate."""
+
+    def __init__(self, page) -> None:
+        from cursor_billing.client import RequestStats
+
+        self.page, self.stats, self.on_retry = page, RequestStats(), None
+
+    def usage_page(self, start_ms, end_ms, page, page_size):
+        self.stats.requests += 1
+        return self.page
+
+
+def stub_fetcher(isolated, page) -> Fetcher:
+    client = _StubClient(page)
+    return Fetcher(
+        client,
+        CacheDir(isolated / "data" / "monthly_usage_data"),
+        "UTC",
+        100,
+        datetime(2026, 3, 1, tzinfo=timezone.utc),
+        _SilentObserver(),
+    )
+
+
+def test_a_server_that_always_says_there_is_a_next_page_is_stopped(isolated):
+    from cursor_billing.client import UsagePage
+
+    event = usage_event(JAN.start_ms(UTC) + 5)
+    fetcher = stub_fetcher(
+        isolated, UsagePage([event], total_events=1, num_pages=0, has_next_page=True)
+    )
+    result = fetcher.fetch_month(JAN, refresh=False)
+    assert fetcher.client.stats.requests == 2  # one page for each of January's two windows
+    assert any("more pages than its own counts allow" in w for w in fetcher.observer.warnings)
+    assert result.events == 1  # the second window's copy lies outside it: left out, and said
+
+
+def test_events_with_unreadable_timestamps_are_left_out_and_said(isolated):
+    from cursor_billing.client import UsagePage
+
+    good = usage_event(JAN.start_ms(UTC) + 5)
+    decimal_text = dict(good, timestamp=f"{JAN.start_ms(UTC) + 6}.0")
+    missing = {k: v for k, v in good.items() if k != "timestamp"}
+    page = UsagePage(
+        [good, decimal_text, missing], total_events=3, num_pages=1, has_next_page=False
+    )
+    result = stub_fetcher(isolated, page).fetch_month(JAN, refresh=False)
+    assert result.events == 2  # "….0" is read as a timestamp
+    assert any("left out 1 event(s)" in w for w in result.warnings)
