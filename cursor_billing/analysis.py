@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from cursor_billing.cache import CacheDir
 from cursor_billing.calculator import BillingCalculator, BillingReport
@@ -31,10 +32,10 @@ def analyze_cache(
 
 def select_months(
     cache_dir: CacheDir,
-    labels: list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    today: Month | None = None,
+    labels: list[str] | None,
+    since: str | None,
+    until: str | None,
+    today: Month,
     warn: Warn = lambda message: None,
 ) -> list[Month]:
     """The cached months to analyze: `--month` labels, else `--since`…`--until`.
@@ -48,7 +49,6 @@ def select_months(
         raise UsageError("use either --month or --since/--until, not both")
     if first and last and first > last:
         raise UsageError(f"--since {first.label} is after --until {last.label}")
-    today = today or Month.containing(datetime.now())  # a naive now: in local time
     future = [m.label for m in (*wanted, first, last) if m and m > today]
     if future:
         raise UsageError(f"{future[0]} is in the future: there is nothing to analyze yet")
@@ -102,7 +102,10 @@ def build_report(
         cached_zones.add(cached.timezone or "UTC")  # files of the original script: UTC
         if cached.warning:
             warn(cached.warning)
-        calculator.add_month(month.label, cached.complete, cached.events)
+        try:
+            calculator.add_month(month.label, cached.complete, cached.events)
+        except ArithmeticError:  # NaN or Infinity where a cost should be
+            raise _not_finite(cached.path, month) from None
         del cached  # free this month before the next one is read
     if len(cached_zones) > 1:
         raise UsageError(
@@ -128,3 +131,10 @@ def _missing_between(months: list[Month]) -> list[Month]:
         if month not in present:
             missing.append(month)
     return missing
+
+
+def _not_finite(path: Path, month: Month) -> CacheError:
+    return CacheError(
+        f"{path}: an event's cost is not a finite number (NaN or Infinity)",
+        hint=f"remove it with `cursor-billing cache purge --month {month.label}` and fetch again",
+    )

@@ -20,7 +20,8 @@ from cursor_billing.months import Month
 
 SCHEMA_VERSION = 1
 FILE_SUFFIX = "-usage-based-data.json"
-_FILE_NAME = re.compile(r"(\d{2}-\d{4})" + re.escape(FILE_SUFFIX))
+_MONTH = r"((?:0[1-9]|1[0-2])-\d{4})"
+_FILE_NAME = re.compile(_MONTH + re.escape(FILE_SUFFIX))
 
 
 class Covered(msgspec.Struct):
@@ -150,9 +151,12 @@ class CacheDir:
         return path
 
     def remove(self, month: Month) -> list[Path]:
-        """Delete the month's cache file and unfinished journal; returns what was deleted."""
+        """Delete the month's cache file, unfinished journal and any temporary file left by a
+        killed write (they hold e-mails too); returns what was deleted."""
         removed = []
-        for path in (self.path_for(month), self.journal_path(month)):
+        name = self.path_for(month).name
+        leftovers = self.root.glob(f".{name}.*.tmp") if self.root.is_dir() else []
+        for path in (self.path_for(month), self.journal_path(month), *leftovers):
             try:
                 path.unlink()
             except FileNotFoundError:
@@ -163,7 +167,7 @@ class CacheDir:
     def journal_months(self) -> list[Month]:
         if not self.root.is_dir():
             return []
-        pattern = re.compile(r"\.(\d{2}-\d{4})" + re.escape(FILE_SUFFIX) + r"\.journal")
+        pattern = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + r"\.journal")
         found = (pattern.fullmatch(p.name) for p in self.root.iterdir())
         return sorted(Month.parse(m.group(1)) for m in found if m)
 
@@ -302,7 +306,17 @@ def list_entries(cache_dir: CacheDir, cost_basis: str) -> list[CacheEntry]:
         except CacheError as error:
             entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
             continue
-        cost = sum((e.cost_cents(cost_basis) for e in cached.events if e.billable), Decimal(0))
+        try:
+            cost = sum((e.cost_cents(cost_basis) for e in cached.events if e.billable), Decimal(0))
+            if not cost.is_finite():
+                raise ArithmeticError
+        except ArithmeticError:
+            error = CacheError(
+                f"{path}: an event's cost is not a finite number (NaN or Infinity)",
+                hint=f"remove it with `cursor-billing cache purge --month {month.label}`",
+            )
+            entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
+            continue
         entries.append(
             CacheEntry(
                 month=month,

@@ -359,6 +359,8 @@ class BillingCalculator:
                 fee = event.cursorTokenFee
                 if fee is not None:
                     tally[1] += fee
+        if not all(tally[_COST].is_finite() for tally in cells.values()):
+            raise ArithmeticError(f"{key.label}: an event's cost is not a finite number")
         self._months[key] = _MonthTallies(bool(complete), cells)
 
     def report(self) -> BillingReport:

@@ -20,6 +20,7 @@ from cursor_billing.errors import ApiError, AuthError, UsageError
 USAGE_EVENTS_PATH = "/teams/filtered-usage-events"
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 MAX_INTERVAL_SECONDS = 60.0
+MAX_RETRY_AFTER_SECONDS = 300.0  # a longer Retry-After ends the run instead of hanging it
 
 
 class _Pagination(msgspec.Struct):
@@ -180,6 +181,11 @@ class AdminApiClient:
                     raise _refusal(response)
             if attempt == self.max_retries:
                 break
+            if retry_after is not None and not retry_after <= MAX_RETRY_AFTER_SECONDS:
+                raise ApiError(
+                    f"the API asks to wait {retry_after:g} s before trying again ({reason})",
+                    hint="try again later; months already fetched stay cached",
+                )
             wait = max(next(waits), retry_after or 0.0)
             self.on_retry(reason, wait)
             self.sleep(wait)

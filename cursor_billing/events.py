@@ -69,7 +69,7 @@ class UsageEvent(msgspec.Struct, gc=False):
             tokenUsage=token_usage,
             cursorTokenFee=as_decimal(raw.get("cursorTokenFee")),
             # Only a real number replaces the list cost: "null" or garbage falls back to it.
-            chargedCents=as_decimal(charged) if _is_number(charged) else None,
+            chargedCents=as_decimal(charged) if _is_amount(charged) else None,
         )
 
     @property
@@ -122,7 +122,13 @@ def as_decimal(value: object) -> Decimal:
     return ZERO
 
 
-def _is_number(value: object) -> bool:
+def _is_amount(value: object) -> bool:
+    """A number, or a string holding a finite one (as the fast decoder accepts too)."""
+    if isinstance(value, str):
+        try:
+            return Decimal(value).is_finite()
+        except ArithmeticError:
+            return False
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

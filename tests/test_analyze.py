@@ -175,3 +175,30 @@ def test_values_of_unexpected_types_count_as_zero_with_a_warning(cli, isolated):
     result = cli("analyze", "--json")
     assert document(result)["summary"]["total_cost_cents"] == Decimal("2.75")
     assert "unexpected type" in result.stderr and "count as 0" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf"])
+def test_a_cost_that_is_not_a_finite_number_names_the_file(cli, isolated, value):
+    event = usage_event(1767225600000, cents=5)
+    event["cursorTokenFee"] = value  # the fast decoder reads decimal strings too
+    write_cache_file(isolated / "data", "01-2026", [event, usage_event(1767225600001)])
+    result = cli("analyze")
+    assert result.exit_code == 1
+    assert "01-2026-usage-based-data.json: an event's cost is not a finite number" in result.stderr
+    assert "cache purge --month 01-2026" in result.stderr
+    listing = cli("cache", "ls", "--json")
+    assert listing.exit_code == 1
+    assert "not a finite number" in json.loads(listing.stdout)[0]["error"]
+
+
+def test_charged_cents_as_text_counts_the_same_in_every_file(cli, isolated):
+    event = usage_event(1767225600000, cents=5, chargedCents="7")
+    odd = usage_event(1767225600001, cents=1, isChargeable=True, chargedCents="2")
+    write_cache_file(isolated / "data", "01-2026", [event])
+    odd_file = dict(odd, isTokenBasedCall="yes")  # forces the tolerant reader for 02-2026
+    write_cache_file(
+        isolated / "data", "02-2026", [dict(event, timestamp="1769904000000"), odd_file]
+    )
+    (isolated / "config.yaml").write_text("billing:\n  cost_basis: charged\n")
+    trend = document(cli("analyze", "--json"))["monthly_trend"]
+    assert [row["cost_cents"] for row in trend] == [Decimal(7), Decimal(7)]

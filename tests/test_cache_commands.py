@@ -156,3 +156,19 @@ def test_purge_with_both_month_and_all_says_so(cli):
     result = cli("cache", "purge", "--all", "--month", "01-2026", "--yes")
     assert result.exit_code == 2
     assert "either --month or --all, not both" in result.stderr
+
+
+def test_stray_files_in_the_cache_folder_are_ignored(cli, isolated):
+    write_cache_file(isolated / "data", "01-2026", [])
+    folder = isolated / "data" / "monthly_usage_data"
+    (folder / "13-2025-usage-based-data.json").write_text("{}")
+    assert [r["month"] for r in json.loads(cli("cache", "ls", "--json").stdout)] == ["01-2026"]
+
+
+def test_purge_also_removes_temporary_files_left_by_a_killed_write(cli, isolated):
+    write_cache_file(isolated / "data", "01-2026", [])
+    folder = isolated / "data" / "monthly_usage_data"
+    leftover = folder / ".01-2026-usage-based-data.json.4242.tmp"
+    leftover.write_text('{"events": [{"userEmail": "ada@example.com"')
+    assert cli("cache", "purge", "--month", "01-2026", "--yes").exit_code == 0
+    assert list(folder.iterdir()) == []

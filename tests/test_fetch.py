@@ -625,3 +625,13 @@ def test_events_with_unreadable_timestamps_are_left_out_and_said(isolated):
     result = stub_fetcher(isolated, page).fetch_month(JAN, refresh=False)
     assert result.events == 2  # "….0" is read as a timestamp
     assert any("left out 1 event(s)" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "86400"])
+def test_an_unreasonable_retry_after_ends_the_run_clearly(cli, emulator_env, retry_after):
+    emulator = emulator_env([])
+    emulator.inject(Fault.rate_limited(retry_after=float(retry_after)))
+    result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 1
+    assert "the API asks to wait" in result.stderr
+    assert len(endpoint_requests(emulator)) == 1
