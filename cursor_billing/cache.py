@@ -6,6 +6,8 @@ from __future__ import annotations
 import mmap
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -164,6 +166,20 @@ class CacheDir:
             removed.append(path)
         return removed
 
+    @contextmanager
+    def fetch_lock(self) -> Iterator[None]:
+        """One fetch at a time per cache: two would write the same journals. The operating
+        system releases the lock when the process ends, however it ends."""
+        ensure_private_dir(self.root)
+        with open(self.root / ".fetch.lock", "a+b") as handle:
+            try:
+                _lock_exclusively(handle.fileno())
+            except OSError:
+                raise CacheError(
+                    f"another fetch is updating {self.root}", hint="wait for it to finish"
+                ) from None
+            yield
+
     def journal_months(self) -> list[Month]:
         if not self.root.is_dir():
             return []
@@ -222,6 +238,18 @@ def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
         return msgspec.json.decode(handle.read(), type=shape)
     with content:
         return msgspec.json.decode(content, type=shape)
+
+
+def _lock_exclusively(descriptor: int) -> None:
+    """Lock an open file without waiting; OSError if another process holds it."""
+    if os.name == "nt":
+        import msvcrt
+
+        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class _OddShapes(Exception):

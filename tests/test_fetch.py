@@ -635,3 +635,16 @@ def test_an_unreasonable_retry_after_ends_the_run_clearly(cli, emulator_env, ret
     assert result.exit_code == 1
     assert "the API asks to wait" in result.stderr
     assert len(endpoint_requests(emulator)) == 1
+
+
+def test_two_fetches_of_one_cache_do_not_run_at_once(cli, emulator_env, isolated):
+    from cursor_billing.errors import CacheError
+
+    emulator_env([])
+    with CacheDir(isolated / "data" / "monthly_usage_data").fetch_lock():
+        with pytest.raises(CacheError, match="another fetch is updating"):
+            with CacheDir(isolated / "data" / "monthly_usage_data").fetch_lock():
+                pass
+        result = cli("fetch", "--month", "01-2026")
+    assert result.exit_code == 1 and "another fetch is updating" in result.stderr
+    assert cli("fetch", "--month", "01-2026").exit_code == 0  # released on exit

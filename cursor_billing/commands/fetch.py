@@ -87,12 +87,11 @@ def run_fetch(
         max_retries=settings.max_retries,
         backoff_base_seconds=settings.backoff_base_seconds,
     )
+    cache_dir = CacheDir(settings.cache_dir)
     progress = FetchProgress(console.stderr)
-    fetcher = Fetcher(
-        client, CacheDir(settings.cache_dir), settings.timezone, settings.page_size, now, progress
-    )
+    fetcher = Fetcher(client, cache_dir, settings.timezone, settings.page_size, now, progress)
     try:
-        with client, progress:
+        with cache_dir.fetch_lock(), client, progress:
             fetcher.fetch(months, refresh)
     finally:
         if fetcher.results:  # also when a later month failed: say what is saved
