@@ -166,14 +166,14 @@ def fetcher_at(
 ) -> Fetcher:
     options = {"max_retries": 3, "backoff_base_seconds": 1.0} | client_options
     client = new_client(emulator, Throttle(0, clock, sleep), sleep=sleep, **options)
-    return Fetcher(
-        client,
-        CacheDir(isolated / "data" / "monthly_usage_data"),
-        "UTC",
-        page_size,
-        now,
-        _SilentObserver(),
-    )
+    return fetcher_for(client, isolated, now, page_size)
+
+
+def fetcher_for(
+    client, isolated, now: datetime = datetime(2026, 3, 1, tzinfo=timezone.utc), page_size=100
+) -> Fetcher:
+    cache_dir = CacheDir(isolated / "data" / "monthly_usage_data")
+    return Fetcher(client, cache_dir, "UTC", page_size, now, _SilentObserver())
 
 
 class _SilentObserver:
@@ -270,14 +270,7 @@ def test_the_throttle_spaces_request_starts(emulator_env, isolated):
         emulator, throttle, sleep=clock.sleep, max_retries=2, backoff_base_seconds=1.0
     )
     emulator.inject(Fault.server_error(500))
-    fetcher = Fetcher(
-        client,
-        CacheDir(isolated / "data" / "monthly_usage_data"),
-        "UTC",
-        100,
-        datetime(2026, 3, 1, tzinfo=timezone.utc),
-        _SilentObserver(),
-    )
+    fetcher = fetcher_for(client, isolated)
     fetcher.fetch_month(JAN, refresh=False)
     starts = throttle.starts
     assert len(starts) == len(endpoint_requests(emulator))
@@ -522,14 +515,7 @@ def test_a_429_slows_the_pace_for_the_rest_of_the_run(emulator_env, isolated):
     throttle = RecordingThrottle(3.0, clock, clock.sleep)
     client = new_client(emulator, throttle, sleep=clock.sleep, max_retries=5)
     emulator.inject(Fault.rate_limited(), Fault.rate_limited())
-    fetcher = Fetcher(
-        client,
-        CacheDir(isolated / "data" / "monthly_usage_data"),
-        "UTC",
-        100,
-        datetime(2026, 3, 1, tzinfo=timezone.utc),
-        _SilentObserver(),
-    )
+    fetcher = fetcher_for(client, isolated)
     fetcher.fetch_month(JAN, refresh=False)
     gaps = [
         later - earlier
@@ -589,15 +575,7 @@ class _StubClient:
 
 
 def stub_fetcher(isolated, page) -> Fetcher:
-    client = _StubClient(page)
-    return Fetcher(
-        client,
-        CacheDir(isolated / "data" / "monthly_usage_data"),
-        "UTC",
-        100,
-        datetime(2026, 3, 1, tzinfo=timezone.utc),
-        _SilentObserver(),
-    )
+    return fetcher_for(_StubClient(page), isolated)
 
 
 def test_a_server_that_always_says_there_is_a_next_page_is_stopped(isolated):
