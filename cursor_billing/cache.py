@@ -171,12 +171,13 @@ class CacheDir:
         """One fetch at a time per cache: two would write the same journals. The operating
         system releases the lock when the process ends, however it ends."""
         ensure_private_dir(self.root)
-        with open(self.root / ".fetch.lock", "a+b") as handle:
+        descriptor = os.open(self.root / ".fetch.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "r+b") as handle:
             try:
                 _lock_exclusively(handle.fileno())
             except OSError:
                 raise CacheError(
-                    f"another fetch is updating {self.root}", hint="wait for it to finish"
+                    f"a fetch is updating {self.root}", hint="wait for it to finish"
                 ) from None
             yield
 

@@ -68,8 +68,9 @@ class Throttle:
         self._last_start: float | None = None
 
     def slow_down(self) -> None:
-        """After a 429: the key's budget is shared or smaller than thought, so halve the pace
-        for the rest of the run (at most one request a minute, the API's reset period)."""
+        """After a request met a 429: the key's budget is shared or smaller than thought, so
+        halve the pace for the rest of the run (at most one request a minute, the API's reset
+        period)."""
         self.interval = min(self.interval * 2, MAX_INTERVAL_SECONDS)
 
     def wait(self) -> None:
@@ -150,6 +151,7 @@ class AdminApiClient:
     def _post(self, path: str, body: dict[str, Any], shape: type[Any]) -> Any:
         waits = backoff.expo(base=2, factor=self.backoff_base_seconds)
         next(waits)  # backoff's generators start with a priming yield
+        slowed = False
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self.stats.retries += 1
@@ -173,8 +175,9 @@ class AdminApiClient:
                             f"the API answered in an unexpected shape: {error}"
                         ) from None
                 elif response.status_code in RETRYABLE_STATUSES:
-                    if response.status_code == 429:
-                        self.throttle.slow_down()
+                    if response.status_code == 429 and not slowed:
+                        self.throttle.slow_down()  # once per request, however many 429s
+                        slowed = True
                     reason = f"HTTP {response.status_code}: {_message(response)}"
                     retry_after = _retry_after_seconds(response)
                 else:

@@ -64,7 +64,11 @@ class Settings:
 _RULES: dict[str, tuple[type | tuple[type, ...], str, Any]] = {
     "months_back": (int, "an integer of at least 1", lambda v: v >= 1),
     "page_size": (int, "an integer from 1 to 1000", lambda v: 1 <= v <= 1000),
-    "output_filename": (str, "a non-empty file name", lambda v: v.strip() != ""),
+    "output_filename": (
+        str,
+        "a file name without folders (use --output for another place)",
+        lambda v: v.strip() != "" and Path(v).name == v and v not in (".", ".."),
+    ),
     "top_spenders_count": (int, "an integer of at least 1", lambda v: v >= 1),
     "request_delay_seconds": ((int, float), "a number of seconds ≥ 0", lambda v: v >= 0),
     "max_retries": (int, "an integer ≥ 0", lambda v: v >= 0),

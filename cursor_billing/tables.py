@@ -227,9 +227,7 @@ def cache_table(entries: Sequence[CacheEntry]) -> Table:
     _number_column(table, "Size")
     for entry in entries:
         if entry.error:
-            table.add_row(
-                entry.month.label, "?", "?", "unreadable (see below)", "", size(entry.size_bytes)
-            )
+            table.add_row(entry.month.label, "?", "?", "unreadable", "", size(entry.size_bytes))
             continue
         table.add_row(
             entry.month.label,

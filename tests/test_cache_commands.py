@@ -60,6 +60,7 @@ def test_ls_names_a_corrupt_file_and_the_purge_command(cli, isolated):
     assert "unreadable" in result.stdout and "02-2026" in result.stdout  # the others still show
     rows = json.loads(cli("cache", "ls", "--json").stdout)
     assert "not valid JSON" in rows[0]["error"] and "error" not in rows[1]
+    assert rows[0]["events"] is None and rows[0]["cost_cents"] is None
     assert "01-2026-usage-based-data.json is not valid JSON" in result.stderr
     assert "cursor-billing cache purge --month 01-2026" in result.stderr
 
@@ -79,7 +80,7 @@ def test_purge_by_month_keeps_other_months_and_other_files(cli, isolated):
     (isolated / "data" / "billing_dashboard.html").write_text("<html>")
     result = cli("cache", "purge", "--month", "01-2026", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in folder.iterdir()) == [
+    assert sorted(p.name for p in folder.iterdir() if p.name != ".fetch.lock") == [
         "02-2026-usage-based-data.json",
         "notes.txt",
     ]
@@ -94,7 +95,7 @@ def test_purge_all_deletes_every_month_and_journal_only(cli, isolated):
     (folder / "keep.json").write_text("{}")
     result = cli("cache", "purge", "--all", "--yes")
     assert result.exit_code == 0
-    assert [p.name for p in folder.iterdir()] == ["keep.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [".fetch.lock", "keep.json"]
     assert "03-2026" in result.stderr
 
 
@@ -171,4 +172,16 @@ def test_purge_also_removes_temporary_files_left_by_a_killed_write(cli, isolated
     leftover = folder / ".01-2026-usage-based-data.json.4242.tmp"
     leftover.write_text('{"events": [{"userEmail": "ada@example.com"')
     assert cli("cache", "purge", "--month", "01-2026", "--yes").exit_code == 0
-    assert list(folder.iterdir()) == []
+    assert [p.name for p in folder.iterdir()] == [".fetch.lock"]
+
+
+def test_purge_waits_for_no_fetch(cli, isolated):
+    from cursor_billing.cache import CacheDir
+
+    path = write_cache_file(isolated / "data", "01-2026", [])
+    with CacheDir(path.parent).fetch_lock():
+        result = cli("cache", "purge", "--all", "--yes")
+    assert result.exit_code == 1 and "a fetch is updating" in result.stderr
+    assert path.exists()
+    lock = path.parent / ".fetch.lock"
+    assert stat.S_IMODE(os.stat(lock).st_mode) == 0o600

@@ -99,3 +99,19 @@ def test_report_output_to_a_folder_or_an_unwritable_place(cli, isolated):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot write blocker/spend.html")
     assert "Traceback" not in result.stderr
+
+
+def test_report_output_with_a_trailing_slash_is_a_folder(cli, isolated):
+    write_cache_file(isolated / "data", "01-2026", [usage_event(1767225600000)])
+    result = cli("report", "--output", "new-folder/")
+    assert result.exit_code == 0, result.stderr
+    assert (isolated / "new-folder" / "billing_dashboard.html").is_file()
+    assert cli("report", "--output", " ").exit_code == 2
+
+
+def test_a_report_that_cannot_be_written_prints_nothing_on_stdout(cli, isolated):
+    write_cache_file(isolated / "data", "01-2026", [usage_event(1767225600000)])
+    (isolated / "blocker").write_text("a file")
+    result = cli("report", "--output", "blocker/x.html")
+    assert result.exit_code == 1
+    assert result.stdout == ""

@@ -97,6 +97,7 @@ def test_shipped_config_yaml_holds_the_defaults():
         ("billing:\n  request_delay_seconds: -1\n", "request_delay_seconds must be a number"),
         ("billing:\n  timezone: Mars/Olympus\n", "billing.timezone must be an IANA time zone"),
         ("billing:\n  cost_basis: net\n", "billing.cost_basis must be one of: list, charged"),
+        ("billing:\n  output_filename: ../x.html\n", "output_filename must be a file name without"),
         ("billing:\n  expensive_models: gpt-5\n", "billing.expensive_models must be a list"),
         ("billing:\n  max_retries: true\n", "billing.max_retries must be an integer"),
         ("billing: [1, 2]\n", "'billing' must be a mapping"),

@@ -43,10 +43,11 @@ def ls(
         rows = [
             {
                 "month": e.month.label,
-                "events": e.events,
-                "cost_cents": e.cost_cents,
-                "complete": e.complete,
-                "fetched_at": e.fetched_at,
+                # An unreadable month says null, never a 0 that a script would add up.
+                "events": None if e.error else e.events,
+                "cost_cents": None if e.error else e.cost_cents,
+                "complete": None if e.error else e.complete,
+                "fetched_at": None if e.error else e.fetched_at,
                 "size_bytes": e.size_bytes,
                 "path": str(e.path),
                 **({"error": e.error.message} if e.error else {}),
@@ -109,5 +110,6 @@ def purge(
         if not typer.confirm(f"Delete the cache of {labels}?", err=True):
             console.stderr.print("Nothing deleted.")
             return
-    removed = [path for target in targets for path in cache_dir.remove(target)]
+    with cache_dir.fetch_lock():  # never under a running fetch: it would write them back
+        removed = [path for target in targets for path in cache_dir.remove(target)]
     console.stderr.print(f"Deleted {len(removed)} file(s): {labels}.")

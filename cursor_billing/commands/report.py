@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,12 +16,13 @@ from cursor_billing.commands.common import (
     MonthOption,
     settings_for,
 )
+from cursor_billing.errors import UsageError
 
 if TYPE_CHECKING:
     from cursor_billing.settings import Settings
 
 OutputOption = Annotated[
-    Path | None,
+    str | None,  # a string: a trailing slash says "a folder", which Path would drop
     typer.Option(
         "--output",
         "-o",
@@ -65,16 +67,24 @@ def write_report(
     from cursor_billing.dashboard import write_dashboard
     from cursor_billing.tables import top_spenders_table
 
+    path = _dashboard_path(settings, output)
     billing = analyze_cache(settings, labels, since, until, warn=console.warn)
-    console.stdout.print(top_spenders_table(billing, settings.top_spenders_count))
-    path = output or settings.report_path
-    if path.is_dir():
-        path = path / settings.output_filename
-    path = write_dashboard(
-        billing,
-        path,
-        top=settings.top_spenders_count,
-        generated_at=datetime.now(timezone.utc),
+    # Written before anything is printed: a path that cannot be written leaves stdout empty.
+    write_dashboard(
+        billing, path, top=settings.top_spenders_count, generated_at=datetime.now(timezone.utc)
     )
+    console.stdout.print(top_spenders_table(billing, settings.top_spenders_count))
     console.print_data(str(path))
+    return path
+
+
+def _dashboard_path(settings: Settings, output: str | None) -> Path:
+    """`--output` as a file, or as a folder when it is one or ends with a slash."""
+    if output is None:
+        return settings.report_path
+    if not output.strip():
+        raise UsageError("--output needs a file or folder name")
+    path = Path(output).expanduser()
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return path / settings.output_filename
     return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cursor_billing.commands.analyze import TopOption
 from cursor_billing.commands.common import (
     ConfigOption,
     DataDirOption,
@@ -22,6 +23,7 @@ def run(
     refresh: RefreshOption = False,
     page_size: PageSizeOption = None,
     output: OutputOption = None,
+    top: TopOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
@@ -30,6 +32,8 @@ def run(
 
     Example: cursor-billing run --months-back 3
     """
-    settings = settings_for(ctx, config, data_dir, debug, page_size=page_size)
+    settings = settings_for(
+        ctx, config, data_dir, debug, page_size=page_size, top_spenders_count=top
+    )
     results = run_fetch(settings, month, months_back, refresh)
     write_report(settings, [r.month.label for r in results], None, None, output)
