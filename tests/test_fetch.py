@@ -627,3 +627,31 @@ def test_two_fetches_of_one_cache_do_not_run_at_once(cli, emulator_env, isolated
         result = cli("fetch", "--month", "01-2026")
     assert result.exit_code == 1 and "a fetch is updating" in result.stderr
     assert cli("fetch", "--month", "01-2026").exit_code == 0  # released on exit
+
+
+def test_on_a_terminal_progress_bars_show_month_and_page(emulator_env, isolated):
+    import io
+
+    from rich.console import Console
+
+    from cursor_billing.progress import FetchProgress
+
+    emulator = emulator_env(month_events(JAN, 300))
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    progress = FetchProgress(console)
+    assert progress.live
+    client = new_client(emulator, Throttle(0), sleep=lambda seconds: None)
+    fetcher = Fetcher(
+        client,
+        CacheDir(isolated / "data" / "monthly_usage_data"),
+        "UTC",
+        100,
+        datetime(2026, 3, 1, tzinfo=timezone.utc),
+        progress,
+    )
+    with progress:
+        fetcher.fetch([JAN])
+        progress._progress.refresh()
+        drawn = screen.getvalue()
+    assert "January 2026 · page" in drawn and "Months" in drawn
