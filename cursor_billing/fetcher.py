@@ -24,6 +24,7 @@ from cursor_billing.months import (
     Month,
     MonthWindow,
     check_not_future,
+    epoch_ms,
     months_back,
     split_windows,
 )
@@ -92,10 +93,6 @@ def months_to_fetch(
     if labels:
         return sorted({check_not_future(Month.parse(label), now) for label in labels})
     return months_back(count if count is not None else default_count, now)
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 class Fetcher:

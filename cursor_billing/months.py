@@ -49,7 +49,7 @@ class Month:
         return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
 
     def start_ms(self, zone: ZoneInfo) -> int:
-        return _epoch_ms(datetime(self.year, self.month, 1, tzinfo=zone))
+        return epoch_ms(datetime(self.year, self.month, 1, tzinfo=zone))
 
     def end_ms(self, zone: ZoneInfo) -> int:
         """The last millisecond of the month: the last day 23:59:59.999."""
@@ -90,6 +90,7 @@ def check_not_future(month: Month, now: datetime) -> Month:
     return month
 
 
-def _epoch_ms(moment: datetime) -> int:
+def epoch_ms(moment: datetime) -> int:
+    """An aware datetime as epoch milliseconds, exactly (no float rounding)."""
     # The epoch in another tzinfo object makes the subtraction honour both UTC offsets.
     return (moment - _EPOCH) // timedelta(milliseconds=1)

@@ -41,7 +41,7 @@ def demo(
     from cursor_billing.commands.fetch import run_fetch
     from cursor_billing.commands.report import write_report
     from cursor_billing.emulator import Emulator, generate_events
-    from cursor_billing.fetcher import epoch_ms
+    from cursor_billing.months import epoch_ms
     from cursor_billing.months import months_back as last_months
 
     settings = settings_for(ctx, config, output_dir, debug, months_back=months_back)
