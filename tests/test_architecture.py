@@ -75,3 +75,9 @@ def test_version_and_module_entry_point():
     ).stdout
     assert output.strip() == f"cursor-billing {__version__}"
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+@pytest.mark.parametrize(("name", "command"), all_commands())
+def test_every_command_takes_config_and_data_dir(name, command):
+    options = {option for param in command.params for option in param.opts}
+    assert {"--config", "--data-dir"} <= options
