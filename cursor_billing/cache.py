@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from cursor_billing.errors import CacheError
-from cursor_billing.events import UsageEvent
+from cursor_billing.events import ZERO, CostBasis, UsageEvent
 from cursor_billing.months import Month
 
 SCHEMA_VERSION = 1
@@ -322,9 +322,10 @@ class CacheEntry:
     complete: bool = False
     fetched_at: str = ""
     error: CacheError | None = None
+    warnings: tuple[str, ...] = ()
 
 
-def list_entries(cache_dir: CacheDir, cost_basis: str) -> list[CacheEntry]:
+def list_entries(cache_dir: CacheDir, cost_basis: CostBasis) -> list[CacheEntry]:
     """A row per cached month with its billable on-demand cost; an unreadable file gets a
     row with its error, so one bad month does not hide the others."""
     entries = []
@@ -335,17 +336,12 @@ def list_entries(cache_dir: CacheDir, cost_basis: str) -> list[CacheEntry]:
         except CacheError as error:
             entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
             continue
-        try:
-            cost = sum((e.cost_cents(cost_basis) for e in cached.events if e.billable), Decimal(0))
-            if not cost.is_finite():
-                raise ArithmeticError
-        except ArithmeticError:
-            error = CacheError(
-                f"{path}: an event's cost is not a finite number (NaN or Infinity)",
-                hint=f"remove it with `cursor-billing cache purge --month {month.label}`",
-            )
-            entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
-            continue
+        from zoneinfo import ZoneInfo
+
+        from cursor_billing.ledger import fold_month
+
+        folded = fold_month(month, cached.events, ZoneInfo(cached.timezone or "UTC"))
+        cost = sum((row.cost(cost_basis) for row in folded.rows if row.counts(cost_basis)), ZERO)
         entries.append(
             CacheEntry(
                 month=month,
@@ -355,6 +351,7 @@ def list_entries(cache_dir: CacheDir, cost_basis: str) -> list[CacheEntry]:
                 cost_cents=cost,
                 complete=cached.complete,
                 fetched_at=cached.fetched_at,
+                warnings=(*([cached.warning] if cached.warning else []), *folded.warnings),
             )
         )
     return entries

@@ -7,12 +7,16 @@ needs into `UsageEvent`, with money as exact decimals."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 import msgspec
 
 ON_DEMAND_KINDS = frozenset({"usage-based", "on-demand", "usage_event_kind_usage_based"})
-COST_BASES = ("list", "charged")
+CostBasis = Literal["list", "charged"]
+COST_BASES: tuple[CostBasis, ...] = get_args(CostBasis)
+# Who or what made a call (SPEC §7 `sources`), in the order the rule tries them.
+Source = Literal["cloud_agent", "automation", "service_account", "headless", "human"]
+SOURCES: tuple[Source, ...] = get_args(Source)
 ZERO = Decimal(0)
 
 
@@ -22,8 +26,15 @@ def is_on_demand_kind(kind: object) -> bool:
 
 
 def is_kept(raw: dict[str, Any]) -> bool:
-    """An event the fetch keeps in the cache: on-demand kind and chargeable."""
-    return raw.get("isChargeable") is True and is_on_demand_kind(raw.get("kind"))
+    """An event the fetch keeps in the cache: on-demand kind (`kind`, or `kindLabel` where
+    `kind` is absent) and chargeable."""
+    kind = raw["kind"] if "kind" in raw else raw.get("kindLabel")
+    return raw.get("isChargeable") is True and is_on_demand_kind(kind)
+
+
+def _is_set(value: object) -> bool:
+    """An id field that names something: not missing, empty or the string "null"."""
+    return value is not None and value != "" and value != "null" and value is not False
 
 
 # `gc=False`: these structs hold only strings, numbers and each other, so they can never be part
@@ -40,14 +51,21 @@ class TokenUsage(msgspec.Struct, omit_defaults=True, gc=False):
 class UsageEvent(msgspec.Struct, gc=False):
     """The fields of a cached event that the analytics read; the rest is ignored."""
 
+    timestamp: str | int = 0
     userEmail: str = ""
     model: str = ""
-    kind: str = ""
+    kind: str | None = None
+    kindLabel: str | None = None
     isChargeable: bool = False
     isTokenBasedCall: bool = False
+    isHeadless: Any = False
     tokenUsage: TokenUsage | None = None
     cursorTokenFee: Decimal | None = None
     chargedCents: Decimal | None = None
+    requestsCosts: Decimal | None = None
+    cloudAgentId: Any = None
+    automationId: Any = None
+    serviceAccountId: Any = None
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> UsageEvent:
@@ -60,30 +78,71 @@ class UsageEvent(msgspec.Struct, gc=False):
                 totalCents=as_decimal(usage.get("totalCents")),
             )
         charged = raw.get("chargedCents")
+        kind, kind_label = raw.get("kind"), raw.get("kindLabel")
+        timestamp = raw.get("timestamp")
         return cls(
+            timestamp=timestamp if isinstance(timestamp, (str, int)) else 0,
             userEmail=_as_str(raw.get("userEmail")),
             model=_as_str(raw.get("model")),
-            kind=_as_str(raw.get("kind")),
+            kind=_as_str(kind) if "kind" in raw else None,
+            kindLabel=_as_str(kind_label) if kind_label is not None else None,
             isChargeable=raw.get("isChargeable") is True,
             isTokenBasedCall=raw.get("isTokenBasedCall") is True,
+            isHeadless=raw.get("isHeadless") is True,
             tokenUsage=token_usage,
             cursorTokenFee=as_decimal(raw.get("cursorTokenFee")),
             # Only a real number replaces the list cost: "null" or garbage falls back to it.
             chargedCents=as_decimal(charged) if _is_amount(charged) else None,
+            requestsCosts=as_decimal(raw.get("requestsCosts")),
+            cloudAgentId=raw.get("cloudAgentId"),
+            automationId=raw.get("automationId"),
+            serviceAccountId=raw.get("serviceAccountId"),
         )
 
     @property
-    def billable(self) -> bool:
-        """On-demand, chargeable and token-based: the events the analytics count."""
-        return self.isChargeable and self.isTokenBasedCall and is_on_demand_kind(self.kind)
+    def on_demand(self) -> bool:
+        """`kind`, or `kindLabel` where `kind` is absent, is usage-based, and chargeable."""
+        kind = self.kind if self.kind is not None else self.kindLabel
+        return self.isChargeable and is_on_demand_kind(kind)
 
-    def cost_cents(self, cost_basis: str = "list") -> Decimal:
-        """list = tokenUsage.totalCents + cursorTokenFee; charged = chargedCents, falling back
-        to the list formula where it is missing."""
-        if cost_basis == "charged" and self.chargedCents is not None:
-            return self.chargedCents
+    def billable(self, basis: CostBasis = "list") -> bool:
+        """An on-demand event the basis counts: `list` only token-based calls (SPEC §7)."""
+        return self.on_demand and (self.isTokenBasedCall or basis == "charged")
+
+    @property
+    def list_cents(self) -> Decimal:
+        """tokenUsage.totalCents + cursorTokenFee."""
         total = self.tokenUsage.totalCents if self.tokenUsage is not None else ZERO
         return total + (self.cursorTokenFee or ZERO)
+
+    @property
+    def charged_cents(self) -> Decimal:
+        """chargedCents, falling back to the list formula where it is missing."""
+        return self.chargedCents if self.chargedCents is not None else self.list_cents
+
+    def cost_cents(self, cost_basis: CostBasis = "list") -> Decimal:
+        return self.charged_cents if cost_basis == "charged" else self.list_cents
+
+    @property
+    def timestamp_ms(self) -> int:
+        try:
+            return int(self.timestamp)
+        except ValueError:
+            return 0
+
+    @property
+    def source(self) -> Source:
+        """SPEC §7: cloud agent, else automation, else service account, else headless, else
+        human."""
+        if _is_set(self.cloudAgentId):
+            return "cloud_agent"
+        if _is_set(self.automationId):
+            return "automation"
+        if _is_set(self.serviceAccountId):
+            return "service_account"
+        if self.isHeadless is True:
+            return "headless"
+        return "human"
 
     @property
     def tokens(self) -> tuple[int, int, int, int]:

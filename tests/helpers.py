@@ -67,3 +67,54 @@ def write_cache_file(
     path = folder / f"{label}-usage-based-data.json"
     path.write_text(json.dumps(document))
     return path
+
+
+class ReportBuilder:
+    """Months of decoded events in, a `BillingReport` out: the fold and the views as the jobs
+    use them, for tests that build reports by hand."""
+
+    def __init__(
+        self,
+        cost_basis: str = "list",
+        expensive_models: tuple[str, ...] | list[str] = (),
+        expensive_models_count: int = 5,
+        timezone: str = "UTC",
+    ) -> None:
+        from cursor_billing.views.report import ReportOptions
+
+        if expensive_models_count < 0:
+            raise ValueError("expensive_models_count must not be negative")
+        self.options = ReportOptions(
+            cost_basis=cost_basis,  # type: ignore[arg-type]
+            expensive_models=tuple(expensive_models),
+            expensive_models_count=expensive_models_count,
+        )
+        self.timezone = timezone
+        self.months: dict[Month, Any] = {}
+
+    def add_month(self, label: str, complete: bool, events: list) -> None:
+        from cursor_billing.ledger import fold_month
+
+        month = Month.parse(label)
+        if month in self.months:
+            raise ValueError(f"month {label} was already added")
+        status = "complete" if complete else "in_progress"
+        self.months[month] = fold_month(month, list(events), ZoneInfo(self.timezone), status)
+
+    def report(self):
+        from cursor_billing.ledger import Ledger
+        from cursor_billing.views.report import billing_report
+
+        ledger = Ledger(self.timezone, tuple(self.months[m] for m in sorted(self.months)))
+        return billing_report(ledger, self.options)
+
+
+def labelled(value: Any) -> Any:
+    """Months as their labels, inside tuples, lists, dicts and rows of (month, …) pairs."""
+    if isinstance(value, Month):
+        return value.label
+    if isinstance(value, dict):
+        return {labelled(k): labelled(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(labelled(item) for item in value)
+    return value

@@ -14,17 +14,30 @@ from typer.main import get_command
 import cursor_billing
 from cursor_billing.cli import app
 
-UI_MODULES = {"cli", "commands", "console", "progress", "tables", "__main__"}
+# The terminal side: everything else is the core, which a Python user can import alone.
+UI_MODULES = ("cli", "commands", "console", "render.terminal", "render.progress")
+PACKAGE = Path(cursor_billing.__file__).parent
 CORE_MODULES = sorted(
     module.name
     for module in pkgutil.walk_packages(cursor_billing.__path__, "cursor_billing.")
-    if module.name.split(".")[1] not in UI_MODULES and not module.name.endswith("__main__")
+    if not any(
+        module.name == f"cursor_billing.{ui}" or module.name.startswith(f"cursor_billing.{ui}.")
+        for ui in UI_MODULES
+    )
+    and not module.name.endswith("__main__")
 )
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
 
 def test_the_core_imports_neither_typer_nor_rich():
-    assert {"cursor_billing.fetcher", "cursor_billing.calculator"} <= set(CORE_MODULES)
+    assert {
+        "cursor_billing.fetcher",
+        "cursor_billing.ledger",
+        "cursor_billing.views.report",
+        "cursor_billing.jobs.analyze",
+        "cursor_billing.render.html",
+        "cursor_billing.render.json",
+    } <= set(CORE_MODULES)
     code = (
         f"import sys; import {', '.join(CORE_MODULES)}; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
@@ -81,3 +94,28 @@ def test_version_and_module_entry_point():
 def test_every_command_takes_config_and_data_dir(name, command):
     options = {option for param in command.params for option in param.opts}
     assert {"--config", "--data-dir"} <= options
+
+
+def test_no_command_imports_another_command():
+    import ast
+
+    for path in sorted((PACKAGE / "commands").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        others = {
+            name
+            for name in imported
+            if name.startswith("cursor_billing.commands.")
+            and name
+            not in ("cursor_billing.commands.common", f"cursor_billing.commands.{path.stem}")
+        }
+        assert not others, f"{path.name} imports {others}"

@@ -12,9 +12,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from cursor_billing.calculator import BillingCalculator, BillingReport, TokenCounts, json_number
 from cursor_billing.errors import UsageError
 from cursor_billing.events import UsageEvent
+from cursor_billing.render.json import analysis_document, json_number
+from cursor_billing.views.report import BillingReport, TokenCounts
+from tests.helpers import ReportBuilder, labelled
 
 
 def raw_event(
@@ -56,7 +58,7 @@ def tokens(cents: Any, input: int = 0, output: int = 0, write: int = 0, read: in
 
 
 def report_of(*months: tuple[str, bool, list[UsageEvent]], **options: Any) -> BillingReport:
-    calculator = BillingCalculator(**options)
+    calculator = ReportBuilder(**options)
     for label, complete, events in months:
         calculator.add_month(label, complete, events)
     return calculator.report()
@@ -255,20 +257,59 @@ EXPECTED_DOCUMENT = {
 }
 
 
+# Keys schema 2 added (SPEC §7); every key of schema 1 keeps its value.
+SCHEMA_2_KEYS = ("as_of", "anonymized", "forecast", "daily", "teams", "sources", "anomalies")
+
+
+def schema_1_part(document: dict) -> dict:
+    part = {key: value for key, value in document.items() if key not in SCHEMA_2_KEYS}
+    part.pop("month_teams")
+    part["schema_version"] = 1
+    part["summary"] = {
+        k: v for k, v in part["summary"].items() if k not in ("totals_by_basis", "not_counted")
+    }
+    part["monthly_trend"] = [
+        {k: v for k, v in row.items() if k not in ("delta_basis", "status")}
+        for row in part["monthly_trend"]
+    ]
+    part["users"] = [{k: v for k, v in row.items() if k != "team"} for row in part["users"]]
+    return part
+
+
 def test_full_document():
     report = report_of(*fixture_months(), expensive_models_count=1, timezone="Europe/Berlin")
-    assert report.to_json() == EXPECTED_DOCUMENT
+    document = analysis_document(report)
+    assert schema_1_part(document) == EXPECTED_DOCUMENT
+    assert document["schema_version"] == 2
+    assert document["anonymized"] is False
+    assert document["as_of"] == "2026-03-31T21:59:59Z"  # the end of 03-2026 in Berlin
+    # list: 101 as above; charged: alice's non-token-based call (7 cents) counts too
+    assert document["summary"]["totals_by_basis"] == {"list": 101.0, "charged": 108.0}
+    assert document["summary"]["not_counted"] == {"events": 1, "charged_cents": 7.0}
+    assert [row["status"] for row in document["monthly_trend"]] == [
+        "complete",
+        "in_progress",
+        "in_progress",
+    ]
+    assert {row["delta_basis"] for row in document["monthly_trend"]} == {"month"}
+    assert {user["team"] for user in document["users"]} == {None}
+    assert document["forecast"] is None and document["teams"] is None
+    assert document["anomalies"] == [] and document["month_teams"] is None
+    assert document["sources"] == [
+        {"source": "human", "cost_cents": 101.0, "requests": 7, "users": 3}
+    ]
+    assert len(document["daily"]) == 31 + 28 + 31
 
 
 def test_document_survives_json_and_msgspec_encoders():
-    document = report_of(*fixture_months(), expensive_models_count=1).to_json()
+    document = analysis_document(report_of(*fixture_months(), expensive_models_count=1))
     assert json.loads(json.dumps(document)) == document
     assert msgspec.json.decode(msgspec.json.encode(document)) == document
 
 
 def test_decimal_document_keeps_money_exact():
     months = fixture_months()
-    document = report_of(*months, expensive_models_count=1).to_json(decimals=True)
+    document = analysis_document(report_of(*months, expensive_models_count=1), decimals=True)
     assert document["summary"]["total_cost_cents"] == Decimal("101")
     assert document["users"][0]["avg_cost_cents"] == Decimal("17.583333")
     assert document["monthly_trend"][0]["delta_pct"] is None
@@ -276,20 +317,20 @@ def test_decimal_document_keeps_money_exact():
     text = encoder.encode(document).decode()
     assert '"total_cost_cents":101,' in text
     assert '"avg_cost_cents":17.583333,' in text
-    floats = report_of(*fixture_months(), expensive_models_count=1).to_json()
+    floats = analysis_document(report_of(*fixture_months(), expensive_models_count=1))
     assert json.loads(text) == floats
 
 
 def test_report_dataclasses_read_naturally():
     report = report_of(*fixture_months(), expensive_models_count=1)
-    assert report.months == ("01-2026", "02-2026", "03-2026")
-    assert report.partial_months == ("02-2026", "03-2026")
+    assert labelled(report.months) == ("01-2026", "02-2026", "03-2026")
+    assert labelled(report.partial_months) == ("02-2026", "03-2026")
     assert [row.partial for row in report.monthly_trend] == [False, True, True]
     assert report.has_usage
     alice = report.users[0]
     assert alice.cost_cents == Decimal("52.75")
     assert alice.expensive_cost_cents == Decimal("30.5")
-    assert alice.by_month == {
+    assert labelled(alice.by_month) == {
         "01-2026": Decimal("52.75"),
         "02-2026": Decimal(0),
         "03-2026": Decimal(0),
@@ -342,7 +383,7 @@ def test_charged_basis_uses_charged_cents_and_falls_back_to_list():
     assert [u.cost_cents for u in charged.users] == [Decimal("18.5"), Decimal(0)]
     listed = one_month(*events, cost_basis="list")
     assert listed.summary.total_cost_cents == Decimal(26)
-    assert charged.to_json()["cost_basis"] == "charged"
+    assert analysis_document(charged)["cost_basis"] == "charged"
 
 
 @pytest.mark.parametrize(
@@ -372,7 +413,7 @@ def test_on_demand_kinds_count(kind):
 )
 def test_events_that_are_not_billable_do_not_count(fields):
     odd = event("odd@x.com", "odd-model", 50, **fields)
-    assert not odd.billable
+    assert not odd.billable()
     report = one_month(odd, event("a@x.com", "m", 1))
     assert report.summary.total_cost_cents == 1
     assert report.summary.total_requests == 1
@@ -388,8 +429,8 @@ def test_tokens_are_the_four_buckets_and_missing_ones_are_zero():
     )
     model = report.models[0]
     assert model.tokens == TokenCounts(1, 2, 4, 8)
-    assert report.to_json()["models"][0]["tokens"]["total"] == 15
-    assert report.to_json()["month_models"][0]["tokens"] == 15
+    assert analysis_document(report)["models"][0]["tokens"]["total"] == 15
+    assert analysis_document(report)["month_models"][0]["tokens"] == 15
     assert model.requests == 3
 
 
@@ -398,7 +439,7 @@ def test_sums_are_exact_decimals():
     events += [event(cents="0.000001") for _ in range(1000)]
     report = one_month(*events)
     assert report.summary.total_cost_cents == Decimal("1500.001")
-    assert report.to_json()["summary"]["total_cost_cents"] == 1500.001
+    assert analysis_document(report)["summary"]["total_cost_cents"] == 1500.001
 
 
 def test_sums_ignore_a_coarse_thread_decimal_context():
@@ -446,7 +487,7 @@ def test_month_top_model_is_per_month():
         ("01-2026", True, [event("a@x.com", "x", 1), event("a@x.com", "x", 1)]),
         ("02-2026", True, [event("a@x.com", "y", 1)] * 3),
     )
-    assert [(row.month, row.top_model) for row in report.month_users] == [
+    assert labelled([(row.month, row.top_model) for row in report.month_users]) == [
         ("01-2026", "x"),
         ("02-2026", "y"),
     ]
@@ -484,22 +525,22 @@ def test_month_lists_are_chronological_then_ranked():
         ("12-2025", True, [event("a@x.com", "cheap", 4)]),
         ("01-2026", True, [event("b@x.com", "dear", 2), event("a@x.com", "cheap", 3)]),
     )
-    assert report.months == ("12-2025", "01-2026", "02-2026")
-    assert [(row.month, row.model) for row in report.month_models] == [
+    assert labelled(report.months) == ("12-2025", "01-2026", "02-2026")
+    assert labelled([(row.month, row.model) for row in report.month_models]) == [
         ("12-2025", "cheap"),
         ("01-2026", "cheap"),
         ("01-2026", "dear"),
         ("02-2026", "dear"),
         ("02-2026", "cheap"),
     ]
-    assert [(row.month, row.email) for row in report.month_users] == [
+    assert labelled([(row.month, row.email) for row in report.month_users]) == [
         ("12-2025", "a@x.com"),
         ("01-2026", "a@x.com"),
         ("01-2026", "b@x.com"),
         ("02-2026", "b@x.com"),
         ("02-2026", "a@x.com"),
     ]
-    assert list(report.users[0].by_month) == ["12-2025", "01-2026", "02-2026"]
+    assert labelled(list(report.users[0].by_month)) == ["12-2025", "01-2026", "02-2026"]
 
 
 # --- expensive models ---------------------------------------------------------------------
@@ -568,19 +609,19 @@ def test_months_without_billable_events_still_count():
         ("02-2026", True, [event(cents=10)]),
         ("03-2026", False, [event(cents=4, isChargeable=False)]),
     )
-    assert report.months == ("01-2026", "02-2026", "03-2026")
+    assert labelled(report.months) == ("01-2026", "02-2026", "03-2026")
     trend = report.monthly_trend
     assert [(row.cost_cents, row.requests) for row in trend] == [(0, 0), (10, 1), (0, 0)]
     assert trend[0].delta_cents is None and trend[0].delta_pct is None
     assert trend[1].delta_cents == 10 and trend[1].delta_pct is None  # previous month cost 0
     assert trend[2].delta_cents == -10 and trend[2].delta_pct == -100
     assert [row.complete for row in trend] == [True, True, False]
-    assert report.summary.current_month == "03-2026"
+    assert labelled(report.summary.current_month) == "03-2026"
     assert report.summary.current_month_cost_cents == 0
     assert report.summary.months_analyzed == 3
-    assert report.users[0].by_month == {"01-2026": 0, "02-2026": 10, "03-2026": 0}
-    assert report.models[0].by_month == {"01-2026": 0, "02-2026": 10, "03-2026": 0}
-    assert [row.month for row in report.month_models] == ["02-2026"]
+    assert labelled(report.users[0].by_month) == {"01-2026": 0, "02-2026": 10, "03-2026": 0}
+    assert labelled(report.models[0].by_month) == {"01-2026": 0, "02-2026": 10, "03-2026": 0}
+    assert labelled([row.month for row in report.month_models]) == ["02-2026"]
 
 
 def test_delta_pct_is_in_percent():
@@ -595,7 +636,7 @@ def test_delta_pct_is_in_percent():
 
 def test_nothing_billable_gives_nulls():
     report = report_of(("01-2026", False, [event(isChargeable=False)]))
-    document = report.to_json()
+    document = analysis_document(report)
     assert document["summary"] == {
         "total_cost_cents": 0.0,
         "total_requests": 0,
@@ -604,6 +645,8 @@ def test_nothing_billable_gives_nulls():
         "current_month_cost_cents": 0.0,
         "costliest_model": None,
         "top_spender": None,
+        "totals_by_basis": {"list": 0.0, "charged": 0.0},
+        "not_counted": {"events": 0, "charged_cents": 0.0},
     }
     for key in ("users", "models", "expensive_models", "month_models", "month_users"):
         assert document[key] == []
@@ -612,14 +655,14 @@ def test_nothing_billable_gives_nulls():
 
 
 def test_no_months_at_all():
-    report = BillingCalculator().report()
+    report = ReportBuilder().report()
     assert report.months == ()
     assert report.summary.current_month is None
-    assert report.to_json()["monthly_trend"] == []
+    assert analysis_document(report)["monthly_trend"] == []
 
 
 def test_month_labels_are_validated_and_added_once():
-    calculator = BillingCalculator()
+    calculator = ReportBuilder()
     with pytest.raises(UsageError):
         calculator.add_month("2026-01", True, [])
     calculator.add_month("01-2026", True, [])
@@ -629,13 +672,13 @@ def test_month_labels_are_validated_and_added_once():
 
 def test_options_are_validated():
     with pytest.raises(ValueError, match="cost_basis"):
-        BillingCalculator(cost_basis="net")
+        ReportBuilder(cost_basis="net").report()
     with pytest.raises(ValueError, match="expensive_models_count"):
-        BillingCalculator(expensive_models_count=-1)
+        ReportBuilder(expensive_models_count=-1)
 
 
 def test_events_can_be_any_iterable_consumed_once():
-    calculator = BillingCalculator()
+    calculator = ReportBuilder()
     calculator.add_month("01-2026", True, (event(cents=n) for n in range(1, 5)))
     assert calculator.report().summary.total_cost_cents == 10
     assert calculator.report() == calculator.report()
@@ -643,7 +686,8 @@ def test_events_can_be_any_iterable_consumed_once():
 
 def test_the_core_imports_neither_rich_nor_typer():
     code = (
-        "import sys, cursor_billing.calculator, cursor_billing.formatting; "
+        "import sys, cursor_billing.ledger, cursor_billing.views.report, "
+        "cursor_billing.render.text, cursor_billing.render.json; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer', 'click')))"
     )
     result = subprocess.run(

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from cursor_billing.calculator import BillingCalculator, BillingReport
-from cursor_billing.dashboard import render_dashboard, write_dashboard
 from cursor_billing.events import TokenUsage, UsageEvent
-from cursor_billing.formatting import count, money
 from cursor_billing.months import Month
-from tests.helpers import UTC, usage_event
+from cursor_billing.render.html import render_dashboard, write_dashboard
+from cursor_billing.render.text import count, money
+from cursor_billing.views.report import BillingReport
+from tests.helpers import UTC, ReportBuilder, labelled, usage_event
 
 SECTION_IDS = [
     "summary",
@@ -138,7 +138,7 @@ def at(label: str, day: int = 1, hour: int = 12) -> int:
 def report_of(
     months: dict[str, list[dict]], partial: tuple[str, ...] = (), **options
 ) -> BillingReport:
-    calculator = BillingCalculator(**options)
+    calculator = ReportBuilder(**options)
     for label, events in months.items():
         calculator.add_month(label, label not in partial, [UsageEvent.from_raw(e) for e in events])
     return calculator.report()
@@ -347,7 +347,7 @@ def test_page_is_responsive_and_printable(page):
 
 
 def test_partial_month_is_marked_everywhere(page, report):
-    assert report.partial_months == ("03-2026",)
+    assert labelled(report.partial_months) == ("03-2026",)
     card = page.by_id("card-current-month")
     assert card.find_all("span", "partial")
     trend_rows = page.by_id("monthly-trend").find_all("tbody")[0].find_all("tr")
@@ -410,7 +410,7 @@ def test_many_months_still_label_the_latest_month():
 def test_size_stays_bounded_for_a_big_team():
     """5,000 users × 40 models × 12 months: top-N tables keep the page well under 1.5 MB."""
     costs = [TokenUsage(1000, 200, 0, 5000, Decimal(cents) / 100) for cents in range(1, 200)]
-    calculator = BillingCalculator()
+    calculator = ReportBuilder()
     for month in range(1, 13):
         events = []
         for user in range(5000):
@@ -451,7 +451,7 @@ def test_write_dashboard_is_readable_by_the_owner_only(tmp_path, report):
 
 def test_importing_the_dashboard_loads_no_jinja_typer_or_rich():
     probe = (
-        "import sys, cursor_billing.dashboard; "
+        "import sys, cursor_billing.render.html; "
         "print(sorted(m for m in ('jinja2', 'typer', 'rich') if m in sys.modules))"
     )
     result = subprocess.run(

@@ -13,10 +13,11 @@ from random import Random
 
 import pytest
 
-from cursor_billing.calculator import BillingCalculator, BillingReport
-from cursor_billing.dashboard import write_dashboard
 from cursor_billing.events import TokenUsage, UsageEvent
+from cursor_billing.render.html import write_dashboard
+from cursor_billing.views.report import BillingReport
 from tests.browser import CHROMIUM, Browser, png_colours, png_size
+from tests.helpers import ReportBuilder
 from tests.test_dashboard import HOSTILE_MODEL, ODD_EMAILS, SECTION_IDS
 
 pytestmark = pytest.mark.skipif(
@@ -50,7 +51,7 @@ def sample_report(months: tuple[str, ...] = ("12-2025", "01-2026", "02-2026", "0
     people = [*ODD_EMAILS, *(f"engineer.{n:02d}@example.com" for n in range(37))]
     weights = [1 / (rank + 1) ** 1.1 for rank in range(len(people))]
     names = list(MODELS)
-    calculator = BillingCalculator()
+    calculator = ReportBuilder()
     for index, label in enumerate(months):
         partial = index == len(months) - 1
         events = []
@@ -146,7 +147,7 @@ def test_dashboard_renders_cleanly_in_chromium(browser, dashboard_url, screen):
 def test_long_names_do_not_widen_the_page_on_a_phone(browser, tmp_path):
     long_model = "an-extraordinarily-long-fine-tuned-model-name-" * 3 + HOSTILE_MODEL
     long_email = "first.middle.last.with.a.really.long.alias" * 2 + "@subsidiary.example.com"
-    calculator = BillingCalculator()
+    calculator = ReportBuilder()
     event = UsageEvent(
         userEmail=long_email,
         model=long_model,

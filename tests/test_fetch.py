@@ -634,7 +634,7 @@ def test_on_a_terminal_progress_bars_show_month_and_page(emulator_env, isolated)
 
     from rich.console import Console
 
-    from cursor_billing.progress import FetchProgress
+    from cursor_billing.render.progress import FetchProgress
 
     emulator = emulator_env(month_events(JAN, 300))
     screen = io.StringIO()

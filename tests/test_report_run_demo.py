@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from cursor_billing.emulator import Emulator
 from cursor_billing.events import is_kept
-from cursor_billing.formatting import money
+from cursor_billing.render.text import money
 from tests.helpers import usage_event, write_cache_file
 from tests.test_fetch import FAST_CONFIG, JAN, KEY, month_events
 

@@ -9,9 +9,15 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 
-from cursor_billing.calculator import BillingCalculator, BillingReport
 from cursor_billing.events import TokenUsage, UsageEvent
-from cursor_billing.formatting import (
+from cursor_billing.months import Month
+from cursor_billing.render.terminal import (
+    analysis_tables,
+    expensive_users_table,
+    monthly_trend_table,
+    top_spenders_table,
+)
+from cursor_billing.render.text import (
     compact_count,
     count,
     money,
@@ -21,12 +27,8 @@ from cursor_billing.formatting import (
     size,
     sparkline,
 )
-from cursor_billing.tables import (
-    analysis_tables,
-    expensive_users_table,
-    monthly_trend_table,
-    top_spenders_table,
-)
+from cursor_billing.views.report import BillingReport
+from tests.helpers import ReportBuilder
 
 MARKUP_MODEL = "[bold]x[/bold]"
 HTML_MODEL = "<script>"
@@ -47,7 +49,7 @@ def usage(email: str, model: str, cents: str, tokens: int = 1000) -> UsageEvent:
 
 def busy_report() -> BillingReport:
     """Six months, long e-mails and model names, markup in names, a partial last month."""
-    calculator = BillingCalculator(expensive_models_count=5)
+    calculator = ReportBuilder(expensive_models_count=5)
     models = [
         "claude-4.5-sonnet-thinking",
         "claude-4.1-opus-max",
@@ -70,7 +72,7 @@ def busy_report() -> BillingReport:
 
 
 def small_report() -> BillingReport:
-    calculator = BillingCalculator(expensive_models_count=1)
+    calculator = ReportBuilder(expensive_models_count=1)
     calculator.add_month("01-2026", True, [usage("ann@x.com", "opus", "123456.5")])
     calculator.add_month(
         "02-2026",
@@ -139,7 +141,7 @@ def test_top_spenders_shows_the_top_n_with_a_monthly_trend():
     assert "firstname.lastname28@" in text
     assert "firstname.lastname27@" not in text
     assert "Trend = spend per month, 09-2025 to 02-2026" in text
-    assert sparkline([report.users[1].by_month[month] for month in MONTHS]) in text
+    assert sparkline([report.users[1].by_month[Month.parse(m)] for m in MONTHS]) in text
 
 
 def test_small_report_renders_money_exactly():
@@ -152,7 +154,7 @@ def test_small_report_renders_money_exactly():
 
 
 def test_a_report_with_nothing_billable_still_renders():
-    calculator = BillingCalculator()
+    calculator = ReportBuilder()
     calculator.add_month("01-2026", True, [])
     text = render(analysis_tables(calculator.report(), top=20))
     assert "No billable on-demand usage in these months." in text
@@ -161,7 +163,7 @@ def test_a_report_with_nothing_billable_still_renders():
         [expensive_users_table(calculator.report(), top=5)]
     )
     assert "No billable" in render([top_spenders_table(calculator.report(), top=5)])
-    text = render(analysis_tables(BillingCalculator().report(), top=20))
+    text = render(analysis_tables(ReportBuilder().report(), top=20))
     assert "On-demand spend" in text
 
 
@@ -169,7 +171,7 @@ def test_partial_months_are_explained_in_words():
     text = render([monthly_trend_table(small_report())])
     assert "02-2026 (partial)" in text
     assert "partial: still being fetched" in text
-    complete = BillingCalculator()
+    complete = ReportBuilder()
     complete.add_month("01-2026", True, [usage("a@x.com", "m", "1")])
     assert "partial" not in render([monthly_trend_table(complete.report())])
 

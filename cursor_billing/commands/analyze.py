@@ -11,37 +11,20 @@ from cursor_billing.commands.common import (
     DataDirOption,
     DebugOption,
     MonthOption,
+    SinceOption,
+    TopOption,
+    UntilOption,
+    now,
+    selection,
     settings_for,
 )
-
-SinceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--since", metavar="MM-YYYY", help="First month to analyze (MM-YYYY).", show_default=False
-    ),
-]
-UntilOption = Annotated[
-    str | None,
-    typer.Option(
-        "--until", metavar="MM-YYYY", help="Last month to analyze (MM-YYYY).", show_default=False
-    ),
-]
-TopOption = Annotated[
-    int | None,
-    typer.Option(
-        "--top",
-        metavar="N",
-        min=1,
-        help="Rows in the top tables (default: top_spenders_count).",
-        show_default=False,
-    ),
-]
 
 
 def analyze(
     ctx: typer.Context,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the JSON document (SPEC §7) and nothing else.")
+        bool,
+        typer.Option("--json", help="Print the JSON document (docs/json.md) and nothing else."),
     ] = False,
     month: MonthOption = None,
     since: SinceOption = None,
@@ -56,16 +39,16 @@ def analyze(
     Example: cursor-billing analyze --since 01-2026 --top 10
     """
     from cursor_billing import console
-    from cursor_billing.analysis import analyze_cache
+    from cursor_billing.jobs.analyze import analyze as analyze_cache
 
     settings = settings_for(ctx, config, data_dir, debug, top_spenders_count=top)
-    report = analyze_cache(settings, month, since, until, warn=console.warn)
+    report = analyze_cache(settings, selection(month, since, until), now(), warn=console.warn)
     if json_output:
-        from cursor_billing.jsonout import dumps
+        from cursor_billing.render.json import analysis_document, dumps
 
-        console.print_data(dumps(report.to_json(decimals=True)))
+        console.print_data(dumps(analysis_document(report, decimals=True)))
         return
-    from cursor_billing.tables import analysis_tables
+    from cursor_billing.render.terminal import analysis_tables
 
     tables = analysis_tables(report, settings.top_spenders_count, width=console.stdout.width)
     for index, table in enumerate(tables):

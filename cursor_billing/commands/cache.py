@@ -35,10 +35,10 @@ def ls(
     """
     from cursor_billing import console
     from cursor_billing.cache import CacheDir, list_entries
-    from cursor_billing.jsonout import dumps
+    from cursor_billing.render.json import dumps
 
     settings = settings_for(ctx, config, data_dir, debug)
-    entries = list_entries(CacheDir(settings.cache_dir), settings.cost_basis)
+    entries = list_entries(CacheDir(settings.cache_dir), settings.cost_basis)  # type: ignore[arg-type]
     if json_output:
         rows = [
             {
@@ -56,13 +56,15 @@ def ls(
         ]
         console.print_data(dumps(rows))
     elif entries:
-        from cursor_billing.tables import cache_table
+        from cursor_billing.render.terminal import cache_table
 
         console.stdout.print(cache_table(entries))
     else:
         console.stderr.print(
             f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`."
         )
+    for warning in (w for e in entries for w in e.warnings):
+        console.warn(warning)
     errors = [e.error for e in entries if e.error]
     for error in errors:
         console.error(error.message, error.hint)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cursor_billing.errors import UsageError
+
 if TYPE_CHECKING:  # imported when a command runs: `--help` stays fast
+    from cursor_billing.fetcher import MonthResult
+    from cursor_billing.jobs.analyze import MonthSelection
+    from cursor_billing.jobs.report import WrittenReport
     from cursor_billing.settings import Settings
 
 
@@ -58,3 +65,114 @@ def settings_for(
         for warning in settings.warnings:
             console.warn(warning)
     return settings
+
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since", metavar="MM-YYYY", help="First month to analyze (MM-YYYY).", show_default=False
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until", metavar="MM-YYYY", help="Last month to analyze (MM-YYYY).", show_default=False
+    ),
+]
+TopOption = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        metavar="N",
+        min=1,
+        help="Rows in the top tables (default: top_spenders_count).",
+        show_default=False,
+    ),
+]
+MonthsBackOption = Annotated[
+    int | None,
+    typer.Option(
+        "--months-back",
+        metavar="N",
+        help="The current month and the N−1 before it.",
+        show_default=False,
+    ),
+]
+RefreshOption = Annotated[bool, typer.Option("--refresh", help="Re-fetch even complete months.")]
+PageSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--page-size", metavar="N", help="Events per API page (1–1000).", show_default=False
+    ),
+]
+OutputOption = Annotated[
+    str | None,  # a string: a trailing slash says "a folder", which Path would drop
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="Where to write the dashboard (default: <data_dir>/<output_filename>).",
+        show_default=False,
+    ),
+]
+
+
+def now() -> datetime:
+    """The one clock of the commands (tests drive the jobs with their own)."""
+    return datetime.now(timezone.utc)
+
+
+def selection(
+    labels: list[str] | None, since: str | None = None, until: str | None = None
+) -> MonthSelection:
+    from cursor_billing.jobs.analyze import MonthSelection
+    from cursor_billing.months import Month
+
+    return MonthSelection(
+        months=tuple(Month.parse(label) for label in labels or []),
+        since=Month.parse(since) if since else None,
+        until=Month.parse(until) if until else None,
+    )
+
+
+def fetch_months(
+    settings: Settings, labels: list[str] | None, months_back: int | None, refresh: bool
+) -> list[MonthResult]:
+    """The fetch job with progress on stderr and, however it ends, the summary of what it saved."""
+    from cursor_billing import console
+    from cursor_billing.fetcher import months_to_fetch
+    from cursor_billing.jobs.fetch import fetch
+    from cursor_billing.render.progress import FetchProgress
+    from cursor_billing.render.terminal import fetch_summary_table
+
+    moment = now().astimezone(settings.zone)
+    months = months_to_fetch(labels, months_back, settings.months_back, moment)
+    results: list[MonthResult] = []
+    try:
+        with FetchProgress(console.stderr) as progress:
+            fetch(settings, months, refresh, moment, progress, results)
+    finally:
+        if results:  # also when a later month failed: say what is saved
+            console.stderr.print(fetch_summary_table(results))
+    return results
+
+
+def report_path(settings: Settings, output: str | None) -> Path:
+    """`--output` as a file, or as a folder when it is one or ends with a slash."""
+    if output is None:
+        return settings.report_path
+    if not output.strip():
+        raise UsageError("--output needs a file or folder name")
+    path = Path(output).expanduser()
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return path / settings.output_filename
+    return path
+
+
+def print_report(written: WrittenReport, top: int) -> None:
+    """What `report`, `run` and `demo` print: the top spenders on stdout, then the path."""
+    from cursor_billing import console
+    from cursor_billing.render.terminal import top_spenders_table
+
+    console.stdout.print(top_spenders_table(written.report, top))
+    console.print_data(str(written.path))

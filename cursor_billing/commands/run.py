@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from cursor_billing.commands.analyze import TopOption
 from cursor_billing.commands.common import (
     ConfigOption,
     DataDirOption,
     DebugOption,
     MonthOption,
+    MonthsBackOption,
+    OutputOption,
+    PageSizeOption,
+    RefreshOption,
+    TopOption,
+    fetch_months,
+    now,
+    print_report,
+    report_path,
     settings_for,
 )
-from cursor_billing.commands.fetch import MonthsBackOption, PageSizeOption, RefreshOption, run_fetch
-from cursor_billing.commands.report import OutputOption, write_report
 
 
 def run(
@@ -32,8 +38,15 @@ def run(
 
     Example: cursor-billing run --months-back 3
     """
+    from cursor_billing import console
+    from cursor_billing.jobs.analyze import MonthSelection
+    from cursor_billing.jobs.report import write_report
+
     settings = settings_for(
         ctx, config, data_dir, debug, page_size=page_size, top_spenders_count=top
     )
-    results = run_fetch(settings, month, months_back, refresh)
-    write_report(settings, [r.month.label for r in results], None, None, output)
+    path = report_path(settings, output)
+    results = fetch_months(settings, month, months_back, refresh)
+    months = MonthSelection(months=tuple(r.month for r in results))
+    written = write_report(settings, months, path, now(), warn=console.warn)
+    print_report(written, settings.top_spenders_count)

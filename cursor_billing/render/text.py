@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+# One wording for one idea, shared by the terminal, the dashboard and the webhook text.
+BASIS_NAMES = {"list": "list price (token cost + Cursor fee)", "charged": "charged by Cursor"}
 NOTHING = "—"  # shown for a value that does not exist (first month's change, share of nothing)
 _CENT = Decimal("0.01")
 _SPARKS = "▁▂▃▄▅▆▇█"

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cursor_billing.cache import write_private
-from cursor_billing.formatting import NOTHING, count, money, percent, share, signed_money
 from cursor_billing.months import Month
+from cursor_billing.render.text import NOTHING, count, money, percent, share, signed_money
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from cursor_billing.calculator import BillingReport, ModelSpend, MonthModel, MonthUser
+    from cursor_billing.views.report import BillingReport, ModelSpend, MonthModel, MonthUser
 
 TEMPLATE = "dashboard.html.j2"
 TITLE = "Cursor on-demand spend"
@@ -281,7 +281,7 @@ class MonthBlock:
 def dashboard_view(report: BillingReport, top: int, generated_at: datetime) -> dict[str, Any]:
     """Everything the template shows, as display-ready strings and numbers."""
     top = max(top, 0)
-    months = {label: _month_label(label, report.partial_months) for label in report.months}
+    months = {month: _month_label(month, report.partial_months) for month in report.months}
     return {
         "title": TITLE,
         "period": _period(report.months),
@@ -306,7 +306,7 @@ def dashboard_view(report: BillingReport, top: int, generated_at: datetime) -> d
     }
 
 
-def _charts(report: BillingReport, months: Mapping[str, MonthLabel]) -> dict[str, Any]:
+def _charts(report: BillingReport, months: Mapping[Month, MonthLabel]) -> dict[str, Any]:
     if not report.has_usage:
         return {"chart": None, "compact_chart": None, "legend": []}
     stacked, legend = _stacked_series(report)
@@ -317,16 +317,17 @@ def _charts(report: BillingReport, months: Mapping[str, MonthLabel]) -> dict[str
     }
 
 
-def _month_label(label: str, partial_months: Sequence[str]) -> MonthLabel:
-    month = Month.parse(label)
+def _month_label(month: Month, partial_months: Sequence[Month]) -> MonthLabel:
     first_day = datetime(month.year, month.month, 1)
-    return MonthLabel(label, month.title, first_day.strftime("%b %Y"), label in partial_months)
+    return MonthLabel(
+        month.label, month.title, first_day.strftime("%b %Y"), month in partial_months
+    )
 
 
-def _period(labels: Sequence[str]) -> str:
-    if not labels:
+def _period(months: Sequence[Month]) -> str:
+    if not months:
         return "no months analyzed"
-    first, last = Month.parse(labels[0]).title, Month.parse(labels[-1]).title
+    first, last = months[0].title, months[-1].title
     return first if first == last else f"{first} – {last}"
 
 
@@ -342,10 +343,10 @@ def _moment(moment: datetime, zone_name: str) -> str:
     return f"{text} {zone}" if zone else text
 
 
-def _cards(report: BillingReport, months: Mapping[str, MonthLabel]) -> list[Card]:
+def _cards(report: BillingReport, months: Mapping[Month, MonthLabel]) -> list[Card]:
     summary = report.summary
     total = summary.total_cost_cents
-    current = months.get(summary.current_month or "")
+    current = months.get(summary.current_month) if summary.current_month else None
     trend = report.monthly_trend
     change = ""
     if len(trend) > 1 and trend[-1].delta_cents is not None:
@@ -398,7 +399,9 @@ def _cards(report: BillingReport, months: Mapping[str, MonthLabel]) -> list[Card
     ]
 
 
-def _top_users(report: BillingReport, top: int, months: Mapping[str, MonthLabel]) -> list[UserRow]:
+def _top_users(
+    report: BillingReport, top: int, months: Mapping[Month, MonthLabel]
+) -> list[UserRow]:
     return [
         UserRow(
             rank=rank,
@@ -484,7 +487,7 @@ def _expensive_models(report: BillingReport, top: int) -> list[ExpensiveBlock]:
     return blocks
 
 
-def _trend_rows(report: BillingReport, months: Mapping[str, MonthLabel]) -> list[TrendRow]:
+def _trend_rows(report: BillingReport, months: Mapping[Month, MonthLabel]) -> list[TrendRow]:
     return [
         TrendRow(
             month=months[row.month],
@@ -500,7 +503,7 @@ def _trend_rows(report: BillingReport, months: Mapping[str, MonthLabel]) -> list
 
 
 def _month_models(
-    report: BillingReport, top: int, months: Mapping[str, MonthLabel]
+    report: BillingReport, top: int, months: Mapping[Month, MonthLabel]
 ) -> list[MonthBlock]:
     """Per month, like Cursor's own dashboard: the top models and one row for the rest."""
     by_month = _grouped(report.month_models)
@@ -537,7 +540,7 @@ def _month_models(
 
 
 def _month_users(
-    report: BillingReport, top: int, months: Mapping[str, MonthLabel]
+    report: BillingReport, top: int, months: Mapping[Month, MonthLabel]
 ) -> list[MonthBlock]:
     by_month = _grouped(report.month_users)
     blocks = []
@@ -587,7 +590,7 @@ def _stacked_series(report: BillingReport) -> tuple[list[ModelSpend], list[Legen
 
 def _chart(
     report: BillingReport,
-    months: Mapping[str, MonthLabel],
+    months: Mapping[Month, MonthLabel],
     stacked: Sequence[ModelSpend],
     frame: ChartFrame,
 ) -> Chart:
@@ -679,7 +682,7 @@ def _chart(
     )
 
 
-def _sparkline(by_month: Mapping[str, Decimal], months: Mapping[str, MonthLabel]) -> Sparkline:
+def _sparkline(by_month: Mapping[Month, Decimal], months: Mapping[Month, MonthLabel]) -> Sparkline:
     """Small bars, one per analyzed month, scaled to the user's own busiest month."""
     values = [(months[label], by_month.get(label, ZERO)) for label in months]
     peak = max((cents for _, cents in values), default=ZERO)
@@ -768,8 +771,8 @@ def _others(number: int, noun: str) -> str:
     return f"{count(number)} other {noun}{'' if number == 1 else 's'}"
 
 
-def _grouped(rows: Iterable[MonthModel | MonthUser]) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = {}
+def _grouped(rows: Iterable[MonthModel | MonthUser]) -> dict[Month, list[Any]]:
+    grouped: dict[Month, list[Any]] = {}
     for row in rows:
         grouped.setdefault(row.month, []).append(row)
     return grouped

@@ -14,9 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from cursor_billing.cache import CacheEntry
-from cursor_billing.calculator import BillingReport, ExpensiveModel, UserSpend
 from cursor_billing.fetcher import MonthResult
-from cursor_billing.formatting import (
+from cursor_billing.months import Month
+from cursor_billing.render.text import (
+    BASIS_NAMES,
     NOTHING,
     compact_count,
     count,
@@ -27,6 +28,7 @@ from cursor_billing.formatting import (
     size,
     sparkline,
 )
+from cursor_billing.views.report import BillingReport, ExpensiveModel, UserSpend
 
 SPARKLINE_MONTHS = 12
 NO_USAGE = "No billable on-demand usage in these months."
@@ -53,10 +55,16 @@ def summary_table(report: BillingReport) -> Table:
     table.show_header = False
     table.add_column("what", style="bold")
     table.add_column("value", overflow="ellipsis", max_width=48)
-    current = summary.current_month or NOTHING
+    current = summary.current_month.label if summary.current_month else NOTHING
     if summary.current_month in report.partial_months:
         current += " (partial)"
-    table.add_row("Total", money(summary.total_cost_cents))
+    basis = report.cost_basis
+    other = "charged" if basis == "list" else "list"
+    table.add_row(f"Total, {BASIS_NAMES[basis]}", money(summary.total_cost_cents))
+    table.add_row(
+        Text(f"Total, {BASIS_NAMES[other]}", style="dim"),
+        Text(money(summary.totals_by_basis[other]), style="dim"),
+    )
     table.add_row(f"Current month, {current}", money(summary.current_month_cost_cents))
     table.add_row("Months analyzed", count(summary.months_analyzed))
     table.add_row("Requests", count(summary.total_requests))
@@ -78,7 +86,7 @@ def monthly_trend_table(report: BillingReport) -> Table:
     peak = max((row.cost_cents for row in report.monthly_trend), default=Decimal(0))
     for row in report.monthly_trend:
         table.add_row(
-            f"{row.month} (partial)" if row.partial else row.month,
+            f"{row.month.label} (partial)" if row.partial else row.month.label,
             money(row.cost_cents),
             count(row.requests),
             signed_money(row.delta_cents),
@@ -119,7 +127,9 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
         table.add_row(*cells)
     notes = ["Exp. = share of the user's spend on expensive models"]
     if len(trend_months) > 1:
-        notes.append(f"Trend = spend per month, {trend_months[0]} to {trend_months[-1]}")
+        notes.append(
+            f"Trend = spend per month, {trend_months[0].label} to {trend_months[-1].label}"
+        )
     table.caption = "\n".join(notes)
     return table
 
@@ -290,12 +300,12 @@ def _empty(title: str, message: str) -> Table:
     return table
 
 
-def _period_title(what: str, months: Sequence[str]) -> str:
+def _period_title(what: str, months: Sequence[Month]) -> str:
     if not months:
         return what
     if len(months) == 1:
-        return f"{what}, {months[0]}"
-    return f"{what}, {months[0]} to {months[-1]}"
+        return f"{what}, {months[0].label}"
+    return f"{what}, {months[0].label} to {months[-1].label}"
 
 
 def _rank_column(table: Table) -> None:

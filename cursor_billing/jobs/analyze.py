@@ -1,0 +1,160 @@
+"""Pick the cached months a user asked for and fold them, one at a time, into the ledger; then
+the report views. Never calls the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cursor_billing.cache import CacheDir, CachedMonth
+from cursor_billing.errors import CacheError, UsageError
+from cursor_billing.ledger import Ledger, MonthLedger, MonthStatus, fold_month
+from cursor_billing.months import Month, epoch_ms
+from cursor_billing.settings import Settings
+from cursor_billing.views.report import BillingReport, ReportOptions, billing_report
+
+Warn = Callable[[str], None]
+CLOSING_HOURS_MS = 24 * 3600 * 1000
+
+
+def _ignore(message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class MonthSelection:
+    """`--month` (any number), or `--since`/`--until`; nothing = every cached month."""
+
+    months: tuple[Month, ...] = ()
+    since: Month | None = None
+    until: Month | None = None
+
+    def __post_init__(self) -> None:
+        if self.months and (self.since or self.until):
+            raise UsageError("use either --month or --since/--until, not both")
+        if self.since and self.until and self.since > self.until:
+            raise UsageError(f"--since {self.since.label} is after --until {self.until.label}")
+
+
+def analyze(
+    settings: Settings, selection: MonthSelection, now: datetime, warn: Warn = _ignore
+) -> BillingReport:
+    """The report on the cached months the selection picks (`analyze` and `report`)."""
+    ledger = load_ledger(settings, selection, now, warn)
+    return billing_report(ledger, report_options(settings))
+
+
+def report_options(settings: Settings) -> ReportOptions:
+    return ReportOptions(
+        cost_basis=settings.cost_basis,  # type: ignore[arg-type]
+        expensive_models=tuple(settings.expensive_models),
+        expensive_models_count=settings.expensive_models_count,
+    )
+
+
+def load_ledger(
+    settings: Settings, selection: MonthSelection, now: datetime, warn: Warn = _ignore
+) -> Ledger:
+    """Read the selected months one at a time and fold each into the ledger.
+
+    Months are grouped in the time zone they were fetched in; when the config names another
+    one, the ledger follows the zone of its months, and a warning says how to regroup."""
+    cache_dir = CacheDir(settings.cache_dir)
+    today = Month.containing(now.astimezone(settings.zone))
+    months = select_months(cache_dir, selection, today, warn)
+    folded: list[MonthLedger] = []
+    zones: set[str] = set()
+    for month in months:
+        cached = cache_dir.read_for_analysis(month)
+        zone = cached.timezone or "UTC"  # files of the original script: UTC
+        zones.add(zone)
+        if cached.warning:
+            warn(cached.warning)
+        month_ledger = fold_month(
+            month,
+            cached.events,
+            ZoneInfo(zone),
+            status=month_status(cached, now),
+            covered_end_ms=cached.covered.end_ms if cached.covered else None,
+        )
+        for warning in month_ledger.warnings:
+            warn(warning)
+        folded.append(month_ledger)
+        del cached  # free this month before the next one is read
+    if len(zones) > 1:
+        raise UsageError(
+            f"the selected months were fetched in different time zones "
+            f"({', '.join(sorted(zones))}), so their months do not line up",
+            hint="fetch them again with `cursor-billing fetch --refresh --month MM-YYYY`",
+        )
+    zone = zones.pop() if zones else settings.timezone
+    if zone != settings.timezone:
+        warn(
+            f"the cached months were fetched in time zone {zone}, not {settings.timezone}: "
+            f"they are reported in {zone} (`cursor-billing fetch --refresh` regroups them)"
+        )
+    return Ledger(zone, tuple(folded))
+
+
+def month_status(cached: CachedMonth, now: datetime) -> MonthStatus:
+    """complete, or else in progress (the current month) or closing (ended, fetched less than
+    a day after its end)."""
+    if cached.complete:
+        return "complete"
+    zone = ZoneInfo(cached.timezone or "UTC")
+    if epoch_ms(now) <= cached.month.end_ms(zone):
+        return "in_progress"
+    return "closing"
+
+
+def select_months(
+    cache_dir: CacheDir, selection: MonthSelection, today: Month, warn: Warn = _ignore
+) -> list[Month]:
+    """The cached months to analyze: `--month` labels, else `--since`…`--until`. A month
+    missing between two selected ones is warned about: the trend then skips over it."""
+    wanted = sorted(set(selection.months))
+    first, last = selection.since, selection.until
+    future = [m.label for m in (*wanted, first, last) if m and m > today]
+    if future:
+        raise UsageError(f"{future[0]} is in the future: there is nothing to analyze yet")
+    cached = cache_dir.months()
+    if not cached:
+        raise CacheError(
+            f"no cached months in {cache_dir.root}", hint="run `cursor-billing fetch` first"
+        )
+    if wanted:
+        missing = [m.label for m in wanted if m not in cached]
+        if missing:
+            raise UsageError(
+                f"not cached: {', '.join(missing)} (cached: {', '.join(m.label for m in cached)})",
+                hint="fetch it with `cursor-billing fetch "
+                + " ".join(f"--month {label}" for label in missing)
+                + "`",
+            )
+        return wanted
+    selected = [m for m in cached if (not first or m >= first) and (not last or m <= last)]
+    if not selected:
+        raise UsageError(
+            f"no cached month between {first.label if first else 'the first'} and "
+            f"{last.label if last else 'the last'}",
+            hint=f"cached: {', '.join(m.label for m in cached)}",
+        )
+    gaps = _missing_between(selected)
+    if gaps:
+        warn(
+            f"not cached: {', '.join(m.label for m in gaps)}; month-over-month changes skip "
+            f"over them (fetch them with `cursor-billing fetch --month {gaps[0].label}`)"
+        )
+    return selected
+
+
+def _missing_between(months: list[Month]) -> list[Month]:
+    present = set(months)
+    missing, month = [], months[0]
+    while month < months[-1]:
+        month = month.next()
+        if month not in present:
+            missing.append(month)
+    return missing

@@ -1,0 +1,335 @@
+"""The ledger: the cache folded once into rows that every answer reads (SPEC §7).
+
+A row is keyed by (day in the report's time zone, user, model, source, token-based or not) and
+holds requests, the four token counts, `requestsCosts`, and both the list and the charged cost.
+The cost rules of SPEC §7 live here and nowhere else: which on-demand events each basis counts,
+how an event's cost is read, and what happens to a cost that is not a finite number. Views
+select, relabel and group rows; they never see an event."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
+from typing import Literal, NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
+
+from cursor_billing.events import CostBasis, Source, UsageEvent, is_on_demand_kind
+from cursor_billing.months import Month
+
+ZERO = Decimal(0)
+# Sums run in a context wide enough that adding decimals never rounds.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+MonthStatus = Literal["complete", "closing", "in_progress", "unreliable"]
+K = TypeVar("K", bound=Hashable)
+
+
+class Row(NamedTuple):
+    """One ledger row: the on-demand chargeable events of one (day, user, model, source, kind of
+    call), summed. `list_cents` is the list cost of the row's events; whether it counts depends on
+    the basis (list counts token-based rows only)."""
+
+    day: date
+    user: str
+    model: str
+    source: Source
+    token_based: bool
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    requests_costs: Decimal
+    list_cents: Decimal
+    charged_cents: Decimal
+
+    def counts(self, basis: CostBasis) -> bool:
+        """Whether the row is billable on this basis: `charged` counts every on-demand event,
+        `list` only token-based calls (SPEC §7)."""
+        return self.token_based or basis == "charged"
+
+    def cost(self, basis: CostBasis) -> Decimal:
+        return self.charged_cents if basis == "charged" else self.list_cents
+
+    @property
+    def tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_write_tokens
+            + self.cache_read_tokens
+        )
+
+
+@dataclass
+class Tally:
+    """Requests, cost and tokens of a group of rows on one basis."""
+
+    requests: int = 0
+    cost_cents: Decimal = ZERO
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    def add(self, row: Row, basis: CostBasis) -> None:
+        self.requests += row.requests
+        self.cost_cents = EXACT.add(self.cost_cents, row.cost(basis))
+        self.input_tokens += row.input_tokens
+        self.output_tokens += row.output_tokens
+        self.cache_write_tokens += row.cache_write_tokens
+        self.cache_read_tokens += row.cache_read_tokens
+
+    @property
+    def tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_write_tokens
+            + self.cache_read_tokens
+        )
+
+
+@dataclass(frozen=True)
+class MonthLedger:
+    """One cached month folded: its rows and what the fold had to say about it."""
+
+    month: Month
+    status: MonthStatus
+    covered_end_ms: int  # the latest moment the month's cache covers
+    rows: tuple[Row, ...]
+    source: str = "api"  # "api" or "csv" (SPEC §6)
+    not_finite: int = 0  # events whose cost is not a finite number: counted as 0
+    negative: int = 0  # events with a negative cost
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every analyzed month, chronological, all in one time zone."""
+
+    timezone: str
+    months: tuple[MonthLedger, ...]
+    _relabel: Callable[[Row], Row] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def labels(self) -> tuple[Month, ...]:
+        return tuple(m.month for m in self.months)
+
+    @property
+    def as_of_ms(self) -> int | None:
+        """The latest moment the analyzed cache covers."""
+        return max((m.covered_end_ms for m in self.months), default=None)
+
+    def rows(self, basis: CostBasis | None = None) -> Iterator[Row]:
+        """Every row, or with a basis only the rows it counts; relabelled if asked."""
+        relabel = self._relabel
+        for month in self.months:
+            for row in month.rows:
+                if basis is not None and not (row.token_based or basis == "charged"):
+                    continue
+                yield relabel(row) if relabel else row
+
+    def month_rows(self, month: Month, basis: CostBasis | None = None) -> Iterator[Row]:
+        return (row for row in self.rows(basis) if Month(row.day.year, row.day.month) == month)
+
+    def between(self, first: date, last: date) -> Ledger:
+        """Only the rows of the days first..last (inclusive); months keep their place."""
+        months = tuple(
+            _replace_rows(m, tuple(r for r in m.rows if first <= r.day <= last))
+            for m in self.months
+        )
+        return Ledger(self.timezone, months, self._relabel)
+
+    def relabel_users(self, name_of: Callable[[Row], str]) -> Ledger:
+        """The same ledger with every row's user renamed (to a pseudonym, say); the new name
+        may depend on the row's day."""
+        previous = self._relabel
+
+        def relabel(row: Row) -> Row:
+            row = previous(row) if previous else row
+            return row._replace(user=name_of(row))
+
+        return Ledger(self.timezone, self.months, relabel)
+
+    def group(self, basis: CostBasis, key: Callable[[Row], K]) -> dict[K, Tally]:
+        """The rows the basis counts, summed by `key`."""
+        groups: dict[K, Tally] = {}
+        for row in self.rows(basis):
+            name = key(row)
+            tally = groups.get(name)
+            if tally is None:
+                tally = groups[name] = Tally()
+            tally.add(row, basis)
+        return groups
+
+    def total(self, basis: CostBasis) -> Tally:
+        tally = Tally()
+        for row in self.rows(basis):
+            tally.add(row, basis)
+        return tally
+
+
+def _replace_rows(month: MonthLedger, rows: tuple[Row, ...]) -> MonthLedger:
+    return MonthLedger(
+        month.month,
+        month.status,
+        month.covered_end_ms,
+        rows,
+        month.source,
+        month.not_finite,
+        month.negative,
+        month.warnings,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The fold
+
+
+def fold_month(
+    month: Month,
+    events: Sequence[UsageEvent],
+    zone: ZoneInfo,
+    status: MonthStatus = "complete",
+    covered_end_ms: int | None = None,
+    source: str = "api",
+) -> MonthLedger:
+    """Fold one month's cached events into rows. Only on-demand chargeable events count; every
+    one is kept with both costs, so any basis can be asked later. A cost that is not a finite
+    number (NaN, Infinity) counts as 0, and the month says how many there were."""
+    day_starts = _day_starts(month, zone)
+    try:
+        cells, negative, not_finite = _fold(events, day_starts, careful=False)
+    except ArithmeticError:  # a NaN compared
+        not_finite = -1
+    if not_finite < 0:  # some cost is NaN or infinite: fold again, checking every event
+        cells, negative, not_finite = _fold(events, day_starts, careful=True)
+    first_day = date(month.year, month.month, 1)
+    rows = tuple(
+        Row(
+            first_day + timedelta(days=index),
+            user,
+            model,
+            source_name,
+            token_based,
+            *cell,
+        )
+        for (index, user, model, source_name, token_based), cell in cells.items()
+    )
+    warnings = []
+    if not_finite:
+        warnings.append(
+            f"{month.label}: {not_finite} event(s) with a cost that is not a finite number "
+            "(NaN, Infinity) count as $0"
+        )
+    if negative:
+        warnings.append(f"{month.label}: {negative} event(s) have a negative cost")
+    return MonthLedger(
+        month,
+        status,
+        day_starts[-1] - 1 if covered_end_ms is None else covered_end_ms,
+        rows,
+        source,
+        not_finite,
+        negative,
+        tuple(warnings),
+    )
+
+
+_Cells = dict[tuple[int, str, str, Source, bool], list]
+
+
+def _fold(
+    events: Sequence[UsageEvent], day_starts: list[int], careful: bool
+) -> tuple[_Cells, int, int]:
+    """(cells, negative events, non-finite events or -1 when a sum is not finite and `careful`
+    was off). An event whose timestamp is outside the month (a clock moved) counts on the
+    month's first or last day: it is in this month's file, so it is this month's money.
+
+    The loop runs once per cached event: the kind check is memoised and a cell is a plain list
+    [requests, input, output, cache write, cache read, requestsCosts, list cents, charged
+    cents]; the cost rules are `UsageEvent.list_cents` and `charged_cents`, written out."""
+    kinds: dict[str, bool] = {}
+    cells: _Cells = {}
+    negative = not_finite = 0
+    last_day = len(day_starts) - 2
+    with localcontext(EXACT):
+        for event in events:
+            if not event.isChargeable:
+                continue
+            kind = event.kind if event.kind is not None else event.kindLabel
+            on_demand = kinds.get(kind)
+            if on_demand is None:
+                on_demand = kinds[kind] = is_on_demand_kind(kind)
+            if not on_demand:
+                continue
+            stamp = event.timestamp_ms
+            index = bisect.bisect_right(day_starts, stamp) - 1
+            if not 0 <= index <= last_day:
+                index = 0 if index < 0 else last_day
+            key = (index, event.userEmail, event.model, event.source, event.isTokenBasedCall)
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = [0, 0, 0, 0, 0, ZERO, ZERO, ZERO]
+            cell[0] += 1
+            usage = event.tokenUsage
+            list_cents = ZERO
+            if usage is not None:
+                cell[1] += usage.inputTokens
+                cell[2] += usage.outputTokens
+                cell[3] += usage.cacheWriteTokens
+                cell[4] += usage.cacheReadTokens
+                list_cents = usage.totalCents
+            fee = event.cursorTokenFee
+            charged = event.chargedCents
+            if careful:
+                values = (list_cents, fee or ZERO, charged or ZERO)
+                if not all(value.is_finite() for value in values):
+                    not_finite += 1
+                    list_cents, fee, charged = (
+                        value if value.is_finite() else ZERO for value in values
+                    )
+                    charged = charged if event.chargedCents is not None else None
+            if fee is not None:
+                list_cents += fee
+            if charged is None:
+                charged = list_cents
+            if event.requestsCosts is not None:
+                cell[5] += event.requestsCosts
+            cell[6] += list_cents
+            cell[7] += charged
+            if list_cents < 0 or charged < 0:
+                negative += 1
+    if not careful and not all(c[6].is_finite() and c[7].is_finite() for c in cells.values()):
+        return cells, negative, -1
+    return cells, negative, not_finite
+
+
+def _day_starts(month: Month, zone: ZoneInfo) -> list[int]:
+    """The epoch ms at which each day of the month starts, and the next month's start."""
+    start = datetime(month.year, month.month, 1)
+    following = month.next()
+    end = datetime(following.year, following.month, 1)
+    starts = []
+    day = start
+    while day <= end:
+        starts.append(_ms(day.replace(tzinfo=zone)))
+        day += timedelta(days=1)
+    return starts
+
+
+def _ms(moment: datetime) -> int:
+    from cursor_billing.months import epoch_ms
+
+    return epoch_ms(moment)

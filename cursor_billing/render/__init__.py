@@ -1,0 +1,1 @@
+"""Renderers (terminal, JSON, HTML, progress): they read view results, never the ledger."""

@@ -1,0 +1,193 @@
+"""The JSON documents of the tool (documented in docs/json.md, schemas in docs/schemas/): money
+stays an exact decimal number, never a float approximation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from cursor_billing.ledger import EXACT
+from cursor_billing.months import Month
+from cursor_billing.views.report import BillingReport, TokenCounts
+
+SCHEMA_VERSION = 2
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_JSON_QUANTUM = Decimal("0.000001")
+
+
+def dumps(document: Any) -> str:
+    """Indented JSON text; `Decimal`s are written as plain JSON numbers, digit for digit."""
+    return msgspec.json.format(_ENCODER.encode(document), indent=2).decode()
+
+
+def json_number(value: Decimal | None) -> float | None:
+    """A decimal as a JSON-ready float rounded to 6 decimals (None stays None, never -0.0)."""
+    rounded = json_decimal(value)
+    return None if rounded is None else float(rounded)
+
+
+def json_decimal(value: Decimal | None) -> Decimal | None:
+    """A decimal rounded to 6 decimals without trailing zeros (None stays None)."""
+    if value is None:
+        return None
+    rounded = value.quantize(_JSON_QUANTUM, context=EXACT)
+    if rounded == rounded.to_integral_value():
+        return EXACT.add(rounded.quantize(Decimal(1), context=EXACT), 0)  # never -0
+    return rounded.normalize(EXACT)
+
+
+def utc_text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[str, Any]:
+    """The `analyze --json` document (schema 2) as plain dicts, lists, strings and numbers.
+
+    Money, averages, shares and percentages are rounded to 6 decimals. As floats (ready for
+    `json.dumps`) they print back as exactly that decimal for amounts under 10^9 cents ($10M),
+    which have at most 15 significant digits. `decimals=True` keeps them as `Decimal`, exact at
+    any size, for `dumps`."""
+    number = json_decimal if decimals else json_number
+    summary = report.summary
+
+    def by_month(costs: Mapping[Month, Decimal]) -> dict[str, Any]:
+        return {month.label: number(cost) for month, cost in costs.items()}
+
+    def tokens(counts: TokenCounts) -> dict[str, int]:
+        return {
+            "input": counts.input,
+            "output": counts.output,
+            "cache_write": counts.cache_write,
+            "cache_read": counts.cache_read,
+            "total": counts.total,
+        }
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "timezone": report.timezone,
+        "cost_basis": report.cost_basis,
+        "as_of": utc_text(report.as_of),
+        "anonymized": report.anonymized,
+        "months": [month.label for month in report.months],
+        "summary": {
+            "total_cost_cents": number(summary.total_cost_cents),
+            "total_requests": summary.total_requests,
+            "months_analyzed": summary.months_analyzed,
+            "current_month": summary.current_month.label if summary.current_month else None,
+            "current_month_cost_cents": number(summary.current_month_cost_cents),
+            "costliest_model": summary.costliest_model,
+            "top_spender": summary.top_spender,
+            "totals_by_basis": {
+                basis: number(cents) for basis, cents in summary.totals_by_basis.items()
+            },
+            "not_counted": {
+                "events": summary.not_counted.events,
+                "charged_cents": number(summary.not_counted.charged_cents),
+            },
+        },
+        "monthly_trend": [
+            {
+                "month": row.month.label,
+                "cost_cents": number(row.cost_cents),
+                "requests": row.requests,
+                "delta_cents": number(row.delta_cents),
+                "delta_pct": number(row.delta_pct),
+                "delta_basis": row.delta_basis,
+                "status": row.status,
+                "complete": row.complete,
+            }
+            for row in report.monthly_trend
+        ],
+        "forecast": None,
+        "daily": [
+            {
+                "date": row.day.isoformat(),
+                "cost_cents": number(row.cost_cents),
+                "requests": row.requests,
+                "users": row.users,
+                "top_user": row.top_user,
+                "top_model": row.top_model,
+            }
+            for row in report.daily
+        ],
+        "users": [
+            {
+                "email": user.email,
+                "cost_cents": number(user.cost_cents),
+                "requests": user.requests,
+                "avg_cost_cents": number(user.avg_cost_cents),
+                "top_model": user.top_model,
+                "team": user.team,
+                "expensive_share": number(user.expensive_share),
+                "expensive_months": user.expensive_months,
+                "by_month": by_month(user.by_month),
+            }
+            for user in report.users
+        ],
+        "models": [
+            {
+                "model": model.model,
+                "cost_cents": number(model.cost_cents),
+                "requests": model.requests,
+                "avg_cost_cents": number(model.avg_cost_cents),
+                "unique_users": model.unique_users,
+                "tokens": tokens(model.tokens),
+                "by_month": by_month(model.by_month),
+            }
+            for model in report.models
+        ],
+        "expensive_models": [
+            {
+                "model": model.model,
+                "avg_cost_cents": number(model.avg_cost_cents),
+                "cost_cents": number(model.cost_cents),
+                "users": [
+                    {
+                        "email": user.email,
+                        "cost_cents": number(user.cost_cents),
+                        "requests": user.requests,
+                    }
+                    for user in model.users
+                ],
+            }
+            for model in report.expensive_models
+        ],
+        "teams": None,
+        "sources": [
+            {
+                "source": row.source,
+                "cost_cents": number(row.cost_cents),
+                "requests": row.requests,
+                "users": row.users,
+            }
+            for row in report.sources
+        ],
+        "anomalies": [],
+        "month_models": [
+            {
+                "month": row.month.label,
+                "model": row.model,
+                "cost_cents": number(row.cost_cents),
+                "requests": row.requests,
+                "tokens": row.tokens.total,
+            }
+            for row in report.month_models
+        ],
+        "month_users": [
+            {
+                "month": row.month.label,
+                "email": row.email,
+                "cost_cents": number(row.cost_cents),
+                "requests": row.requests,
+                "top_model": row.top_model,
+            }
+            for row in report.month_users
+        ],
+        "month_teams": None,
+    }

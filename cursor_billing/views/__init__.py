@@ -1,0 +1,1 @@
+"""Plain functions from the ledger to result dataclasses: one per question."""

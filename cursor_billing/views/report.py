@@ -1,0 +1,509 @@
+"""The report sections of SPEC §7, each a plain function from the ledger to result dataclasses.
+
+`billing_report` puts them together for `analyze`, `report` and the dashboard. Sums are exact
+decimals; only ratios (averages, shares, percentages) are rounded, to 28 significant digits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Context, Decimal, localcontext
+from fractions import Fraction
+from typing import TypeVar
+
+from cursor_billing.events import COST_BASES, CostBasis, Source
+from cursor_billing.ledger import EXACT, ZERO, Ledger, MonthStatus, Tally
+from cursor_billing.months import Month
+
+# Ratios get 28 significant digits whatever the caller's thread context says.
+RATIO = Context(prec=28)
+K = TypeVar("K", bound=str)
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    input: int = 0
+    output: int = 0
+    cache_write: int = 0
+    cache_read: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output + self.cache_write + self.cache_read
+
+    @classmethod
+    def of(cls, tally: Tally) -> TokenCounts:
+        return cls(
+            tally.input_tokens,
+            tally.output_tokens,
+            tally.cache_write_tokens,
+            tally.cache_read_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class MonthTrend:
+    """One analyzed month; the deltas compare it with the month before (None for the first)."""
+
+    month: Month
+    cost_cents: Decimal
+    requests: int
+    delta_cents: Decimal | None
+    delta_pct: Decimal | None
+    status: MonthStatus
+    delta_basis: str = "month"
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    @property
+    def partial(self) -> bool:
+        return not self.complete
+
+
+@dataclass(frozen=True)
+class UserSpend:
+    email: str
+    cost_cents: Decimal
+    requests: int
+    avg_cost_cents: Decimal
+    top_model: str
+    expensive_cost_cents: Decimal
+    expensive_share: Decimal  # expensive_cost_cents ÷ cost_cents, 0..1
+    expensive_months: int  # analyzed months in which they used an expensive model
+    by_month: Mapping[Month, Decimal]  # every analyzed month, chronological
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpend:
+    model: str
+    cost_cents: Decimal
+    requests: int
+    avg_cost_cents: Decimal
+    unique_users: int
+    tokens: TokenCounts
+    by_month: Mapping[Month, Decimal]  # every analyzed month, chronological
+
+
+@dataclass(frozen=True)
+class ModelUser:
+    """One user's spend on one model."""
+
+    email: str
+    cost_cents: Decimal
+    requests: int
+
+
+@dataclass(frozen=True)
+class ExpensiveModel:
+    model: str
+    avg_cost_cents: Decimal
+    cost_cents: Decimal
+    requests: int
+    users: tuple[ModelUser, ...]  # ranked by their spend on this model
+
+
+@dataclass(frozen=True)
+class MonthModel:
+    month: Month
+    model: str
+    cost_cents: Decimal
+    requests: int
+    tokens: TokenCounts
+
+
+@dataclass(frozen=True)
+class MonthUser:
+    month: Month
+    email: str
+    cost_cents: Decimal
+    requests: int
+    top_model: str  # of this user in this month
+
+
+@dataclass(frozen=True)
+class DaySpend:
+    day: date
+    cost_cents: Decimal
+    requests: int
+    users: int
+    top_user: str | None
+    top_model: str | None
+
+
+@dataclass(frozen=True)
+class SourceSpend:
+    source: Source
+    cost_cents: Decimal
+    requests: int
+    users: int
+
+
+@dataclass(frozen=True)
+class NotCounted:
+    """On-demand events the chosen basis leaves out, and what Cursor charged for them."""
+
+    events: int
+    charged_cents: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    total_cost_cents: Decimal
+    total_requests: int
+    months_analyzed: int
+    current_month: Month | None  # the latest analyzed month; None only when no month was added
+    current_month_cost_cents: Decimal
+    costliest_model: str | None  # None when nothing is billable
+    top_spender: str | None
+    totals_by_basis: Mapping[CostBasis, Decimal]
+    not_counted: NotCounted
+
+
+@dataclass(frozen=True)
+class BillingReport:
+    """Everything `analyze`, `report` and the dashboard show, ranked as SPEC §7 says."""
+
+    timezone: str
+    cost_basis: CostBasis
+    as_of: datetime | None  # the latest moment the analyzed cache covers (UTC)
+    months: tuple[Month, ...]  # chronological, including months with nothing billable
+    summary: Summary
+    monthly_trend: tuple[MonthTrend, ...]
+    users: tuple[UserSpend, ...]  # everyone, ranked by cost
+    models: tuple[ModelSpend, ...]  # every model, ranked by cost
+    expensive_models: tuple[ExpensiveModel, ...]  # ranked by average cost per request
+    month_models: tuple[MonthModel, ...]  # chronological, ranked by cost within a month
+    month_users: tuple[MonthUser, ...]  # chronological, ranked by cost within a month
+    daily: tuple[DaySpend, ...] = ()
+    sources: tuple[SourceSpend, ...] = ()
+    anonymized: bool = False
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def partial_months(self) -> tuple[Month, ...]:
+        return tuple(row.month for row in self.monthly_trend if not row.complete)
+
+    @property
+    def has_usage(self) -> bool:
+        return self.summary.total_requests > 0
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    cost_basis: CostBasis = "list"
+    expensive_models: tuple[str, ...] = ()
+    expensive_models_count: int = 5
+    anonymized: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# The views
+
+
+@dataclass
+class _Cells:
+    """The ledger grouped by (month, user, model) on one basis: what most sections read."""
+
+    by_month: dict[Month, dict[tuple[str, str], Tally]]
+
+    @classmethod
+    def of(cls, ledger: Ledger, basis: CostBasis) -> _Cells:
+        by_month: dict[Month, dict[tuple[str, str], Tally]] = {m: {} for m in ledger.labels}
+        for row in ledger.rows(basis):
+            month = Month(row.day.year, row.day.month)
+            cells = by_month[month]
+            cell = cells.get((row.user, row.model))
+            if cell is None:
+                cell = cells[(row.user, row.model)] = Tally()
+            cell.add(row, basis)
+        return cls(by_month)
+
+
+def billing_report(ledger: Ledger, options: ReportOptions = ReportOptions()) -> BillingReport:
+    """Every section of the report on the configured basis."""
+    if options.cost_basis not in COST_BASES:
+        raise ValueError(f"cost_basis must be one of {COST_BASES}, not {options.cost_basis!r}")
+    basis = options.cost_basis
+    with localcontext(EXACT):
+        cells = _Cells.of(ledger, basis)
+        trend = monthly_trend(ledger, cells)
+        models = model_spend(cells)
+        expensive = expensive_models(
+            cells, models, options.expensive_models, options.expensive_models_count
+        )
+        users = user_spend(cells, {m.model for m in expensive})
+        month_models, month_users = month_detail(cells)
+        as_of_ms = ledger.as_of_ms
+        return BillingReport(
+            timezone=ledger.timezone,
+            cost_basis=basis,
+            as_of=None
+            if as_of_ms is None
+            else datetime.fromtimestamp(as_of_ms // 1000, timezone.utc),
+            months=ledger.labels,
+            summary=summary(ledger, basis, trend, models, users),
+            monthly_trend=trend,
+            users=users,
+            models=models,
+            expensive_models=expensive,
+            month_models=month_models,
+            month_users=month_users,
+            daily=daily(ledger, basis),
+            sources=source_spend(ledger, basis),
+            anonymized=options.anonymized,
+            warnings=tuple(w for m in ledger.months for w in m.warnings),
+        )
+
+
+def monthly_trend(ledger: Ledger, cells: _Cells) -> tuple[MonthTrend, ...]:
+    trend = []
+    previous_cost: Decimal | None = None
+    for month_ledger in ledger.months:
+        month_cells = cells.by_month[month_ledger.month].values()
+        cost = sum((tally.cost_cents for tally in month_cells), ZERO)
+        requests = sum(tally.requests for tally in month_cells)
+        delta = None if previous_cost is None else cost - previous_cost
+        delta_pct = None
+        if delta is not None and previous_cost:
+            delta_pct = RATIO.divide(delta * 100, previous_cost)
+        trend.append(
+            MonthTrend(month_ledger.month, cost, requests, delta, delta_pct, month_ledger.status)
+        )
+        previous_cost = cost
+    return tuple(trend)
+
+
+def model_spend(cells: _Cells) -> tuple[ModelSpend, ...]:
+    totals: dict[str, Tally] = defaultdict(Tally)
+    by_month: dict[str, dict[Month, Decimal]] = defaultdict(dict)
+    users: dict[str, set[str]] = defaultdict(set)
+    for month, month_cells in cells.by_month.items():
+        for (email, model), tally in month_cells.items():
+            _merge(totals[model], tally)
+            by_month[model][month] = by_month[model].get(month, ZERO) + tally.cost_cents
+            users[model].add(email)
+    months = tuple(cells.by_month)
+    return tuple(
+        ModelSpend(
+            model=model,
+            cost_cents=tally.cost_cents,
+            requests=tally.requests,
+            avg_cost_cents=_average(tally),
+            unique_users=len(users[model]),
+            tokens=TokenCounts.of(tally),
+            by_month=_every_month(months, by_month[model]),
+        )
+        for model, tally in _ranked(totals.items())
+    )
+
+
+def expensive_models(
+    cells: _Cells, models: Sequence[ModelSpend], listed: Sequence[str], count: int
+) -> tuple[ExpensiveModel, ...]:
+    """The listed models that were used, or the N with the highest average cost; ranked by
+    average cost per request (compared exactly), then total cost, then name."""
+    candidates = [m for m in models if m.model in set(listed)] if listed else list(models)
+    candidates.sort(key=lambda m: (-Fraction(m.cost_cents) / m.requests, -m.cost_cents, m.model))
+    chosen = candidates if listed else candidates[:count]
+    model_users: dict[str, dict[str, Tally]] = {m.model: defaultdict(Tally) for m in chosen}
+    for month_cells in cells.by_month.values():
+        for (email, model), tally in month_cells.items():
+            if model in model_users:
+                _add_spend(model_users[model][email], tally)
+    return tuple(
+        ExpensiveModel(
+            model=m.model,
+            avg_cost_cents=m.avg_cost_cents,
+            cost_cents=m.cost_cents,
+            requests=m.requests,
+            users=tuple(
+                ModelUser(email, tally.cost_cents, tally.requests)
+                for email, tally in _ranked(model_users[m.model].items())
+            ),
+        )
+        for m in chosen
+    )
+
+
+def user_spend(cells: _Cells, expensive: set[str]) -> tuple[UserSpend, ...]:
+    user_models: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    by_month: dict[str, dict[Month, Decimal]] = defaultdict(dict)
+    expensive_months: dict[str, int] = defaultdict(int)
+    for month, month_cells in cells.by_month.items():
+        used_expensive: set[str] = set()
+        for (email, model), tally in month_cells.items():
+            _add_spend(user_models[email][model], tally)
+            by_month[email][month] = by_month[email].get(month, ZERO) + tally.cost_cents
+            if model in expensive:
+                used_expensive.add(email)
+        for email in used_expensive:
+            expensive_months[email] += 1
+    months = tuple(cells.by_month)
+    rows = []
+    for email, by_model in user_models.items():
+        total = Tally()
+        for tally in by_model.values():
+            _add_spend(total, tally)
+        expensive_cost = sum(
+            (tally.cost_cents for model, tally in by_model.items() if model in expensive), ZERO
+        )
+        rows.append(
+            UserSpend(
+                email=email,
+                cost_cents=total.cost_cents,
+                requests=total.requests,
+                avg_cost_cents=_average(total),
+                top_model=top_model(by_model),
+                expensive_cost_cents=expensive_cost,
+                expensive_share=RATIO.divide(expensive_cost, total.cost_cents)
+                if total.cost_cents
+                else ZERO,
+                expensive_months=expensive_months[email],
+                by_month=_every_month(months, by_month[email]),
+            )
+        )
+    rows.sort(key=lambda user: (-user.cost_cents, user.email))
+    return tuple(rows)
+
+
+def month_detail(cells: _Cells) -> tuple[tuple[MonthModel, ...], tuple[MonthUser, ...]]:
+    month_models: list[MonthModel] = []
+    month_users: list[MonthUser] = []
+    for month, month_cells in cells.by_month.items():
+        models: dict[str, Tally] = defaultdict(Tally)
+        users: dict[str, dict[str, Tally]] = defaultdict(dict)
+        user_totals: dict[str, Tally] = defaultdict(Tally)
+        for (email, model), tally in month_cells.items():
+            _merge(models[model], tally)
+            users[email][model] = tally
+            _add_spend(user_totals[email], tally)
+        for model, tally in _ranked(models.items()):
+            month_models.append(
+                MonthModel(month, model, tally.cost_cents, tally.requests, TokenCounts.of(tally))
+            )
+        for email, tally in _ranked(user_totals.items()):
+            month_users.append(
+                MonthUser(month, email, tally.cost_cents, tally.requests, top_model(users[email]))
+            )
+    return tuple(month_models), tuple(month_users)
+
+
+def summary(
+    ledger: Ledger,
+    basis: CostBasis,
+    trend: Sequence[MonthTrend],
+    models: Sequence[ModelSpend],
+    users: Sequence[UserSpend],
+) -> Summary:
+    totals = {name: ledger.total(name).cost_cents for name in COST_BASES}
+    left_out = Tally()
+    if basis == "list":  # request-based on-demand events: only `charged` counts them
+        for row in ledger.rows():
+            if not row.token_based:
+                left_out.requests += row.requests
+                left_out.cost_cents += row.charged_cents
+    return Summary(
+        total_cost_cents=sum((row.cost_cents for row in trend), ZERO),
+        total_requests=sum(row.requests for row in trend),
+        months_analyzed=len(trend),
+        current_month=trend[-1].month if trend else None,
+        current_month_cost_cents=trend[-1].cost_cents if trend else ZERO,
+        costliest_model=models[0].model if models else None,
+        top_spender=users[0].email if users else None,
+        totals_by_basis=totals,
+        not_counted=NotCounted(left_out.requests, left_out.cost_cents),
+    )
+
+
+def daily(ledger: Ledger, basis: CostBasis) -> tuple[DaySpend, ...]:
+    """Every day of the analyzed months up to `as_of`, zeros where nothing happened."""
+    if not ledger.months or ledger.as_of_ms is None:
+        return ()
+    days: dict[date, Tally] = defaultdict(Tally)
+    day_users: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    day_models: dict[date, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for row in ledger.rows(basis):
+        days[row.day].add(row, basis)
+        day_users[row.day][row.user] += row.cost(basis)
+        day_models[row.day][row.model].add(row, basis)
+    first = ledger.months[0].month
+    day = date(first.year, first.month, 1)
+    last = datetime.fromtimestamp(ledger.as_of_ms / 1000, ledger.zone).date()
+    analyzed = set(ledger.labels)
+    rows = []
+    while day <= last:
+        if Month(day.year, day.month) in analyzed:
+            tally = days.get(day) or Tally()
+            users = day_users.get(day, {})
+            top_user = min(users.items(), key=lambda i: (-i[1], i[0]))[0] if users else None
+            models = day_models.get(day)
+            rows.append(
+                DaySpend(
+                    day,
+                    tally.cost_cents,
+                    tally.requests,
+                    len(users),
+                    top_user,
+                    top_model(models) if models else None,
+                )
+            )
+        day += timedelta(days=1)
+    return tuple(rows)
+
+
+def source_spend(ledger: Ledger, basis: CostBasis) -> tuple[SourceSpend, ...]:
+    tallies: dict[Source, Tally] = defaultdict(Tally)
+    users: dict[Source, set[str]] = defaultdict(set)
+    for row in ledger.rows(basis):
+        tallies[row.source].add(row, basis)
+        users[row.source].add(row.user)
+    return tuple(
+        SourceSpend(source, tally.cost_cents, tally.requests, len(users[source]))
+        for source, tally in _ranked(tallies.items())
+        if tally.requests
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared rules
+
+
+def top_model(by_model: Mapping[str, Tally]) -> str:
+    """Most requests; ties go to the higher cost, then the name in alphabetical order."""
+    model, _ = min(
+        by_model.items(), key=lambda item: (-item[1].requests, -item[1].cost_cents, item[0])
+    )
+    return model
+
+
+def _ranked(items: Iterable[tuple[K, Tally]]) -> list[tuple[K, Tally]]:
+    """Highest cost first, ties by name / e-mail."""
+    return sorted(items, key=lambda item: (-item[1].cost_cents, item[0]))
+
+
+def _merge(into: Tally, tally: Tally) -> None:
+    into.requests += tally.requests
+    into.cost_cents += tally.cost_cents
+    into.input_tokens += tally.input_tokens
+    into.output_tokens += tally.output_tokens
+    into.cache_write_tokens += tally.cache_write_tokens
+    into.cache_read_tokens += tally.cache_read_tokens
+
+
+def _add_spend(into: Tally, tally: Tally) -> None:
+    """Requests and cost only."""
+    into.requests += tally.requests
+    into.cost_cents += tally.cost_cents
+
+
+def _average(tally: Tally) -> Decimal:
+    return RATIO.divide(tally.cost_cents, tally.requests) if tally.requests else ZERO
+
+
+def _every_month(months: Sequence[Month], costs: Mapping[Month, Decimal]) -> dict[Month, Decimal]:
+    return {month: costs.get(month, ZERO) for month in months}
