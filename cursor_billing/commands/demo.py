@@ -8,24 +8,26 @@ from typing import Annotated
 
 import typer
 
-from cursor_billing.commands.common import ConfigOption, DebugOption, settings_for
+from cursor_billing.commands.common import ConfigOption, DebugOption, root_option, settings_for
 from cursor_billing.commands.fetch import MonthsBackOption
 
 DEMO_EVENTS_PER_MONTH = 4000
 DEMO_REQUEST_DELAY_SECONDS = 0.02  # the emulator is local: no need to wait 3 s between requests
+DEMO_DIR = Path("cursor-billing-demo")
 
 
 def demo(
     ctx: typer.Context,
     output_dir: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--output-dir",
             "--data-dir",
             metavar="DIR",
-            help="Where the demo's cache and dashboard go.",
+            help="Where the demo's cache and dashboard go (default: ./cursor-billing-demo).",
+            show_default=False,
         ),
-    ] = Path("cursor-billing-demo"),
+    ] = None,
     months_back: MonthsBackOption = None,
     config: ConfigOption = None,
     debug: DebugOption = False,
@@ -44,6 +46,7 @@ def demo(
     from cursor_billing.months import epoch_ms
     from cursor_billing.months import months_back as last_months
 
+    output_dir = output_dir or root_option(ctx, "data_dir") or DEMO_DIR
     settings = settings_for(ctx, config, output_dir, debug, months_back=months_back)
     now = datetime.now(settings.zone)
     months = last_months(settings.months_back, now)

@@ -52,7 +52,9 @@ def fetch(
 
     Example: cursor-billing fetch --months-back 3
     """
-    settings = settings_for(ctx, config, data_dir, debug, page_size=page_size)
+    settings = settings_for(
+        ctx, config, data_dir, debug, page_size=page_size, months_back=months_back
+    )
     run_fetch(settings, month, months_back, refresh)
 
 

@@ -33,7 +33,13 @@ def run(
     Example: cursor-billing run --months-back 3
     """
     settings = settings_for(
-        ctx, config, data_dir, debug, page_size=page_size, top_spenders_count=top
+        ctx,
+        config,
+        data_dir,
+        debug,
+        page_size=page_size,
+        top_spenders_count=top,
+        months_back=months_back,
     )
     results = run_fetch(settings, month, months_back, refresh)
     write_report(settings, [r.month.label for r in results], None, None, output)
