@@ -333,8 +333,8 @@ def _decimal_loader() -> type:
     import yaml
 
     class DecimalLoader(yaml.SafeLoader):
-        def construct_yaml_float(self, node: yaml.Node) -> Any:
-            text = str(self.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+        def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+            text = str(self.construct_scalar(node)).replace("_", "")
             try:
                 return Decimal(text)
             except InvalidOperation:  # .inf, .nan, 1:30 (sexagesimal): YAML's own reading
