@@ -16,8 +16,9 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from cursor_billing.choices import CostBasis
 from cursor_billing.errors import CacheError
-from cursor_billing.events import ZERO, CostBasis, UsageEvent
+from cursor_billing.events import ZERO, UsageEvent
 from cursor_billing.months import Month
 
 SCHEMA_VERSION = 1

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from cursor_billing import __version__
 from cursor_billing.commands import analyze, cache, demo, fetch, report, run
+from cursor_billing.commands.common import ConfigOption, DataDirOption
 from cursor_billing.errors import CursorBillingError, ExitCode, exit_code_for
 
 
@@ -80,8 +81,11 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (also CURSOR_BILLING_DEBUG=1).")
     ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
-    ctx.obj = {"debug": debug}
+    # Given before the command (`cursor-billing --config x.yaml analyze`): the command's own win.
+    ctx.obj = {"debug": debug, "config": config, "data_dir": data_dir}
 
 
 app.command("fetch")(fetch.fetch)

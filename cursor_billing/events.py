@@ -7,16 +7,13 @@ needs into `UsageEvent`, with money as exact decimals."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
 
 import msgspec
 
+from cursor_billing.choices import CostBasis, Source
+
 ON_DEMAND_KINDS = frozenset({"usage-based", "on-demand", "usage_event_kind_usage_based"})
-CostBasis = Literal["list", "charged"]
-COST_BASES: tuple[CostBasis, ...] = get_args(CostBasis)
-# Who or what made a call (SPEC §7 `sources`), in the order the rule tries them.
-Source = Literal["cloud_agent", "automation", "service_account", "headless", "human"]
-SOURCES: tuple[Source, ...] = get_args(Source)
 ZERO = Decimal(0)
 
 

@@ -13,16 +13,16 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
-from typing import Literal, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from cursor_billing.events import CostBasis, Source, UsageEvent, is_on_demand_kind
+from cursor_billing.choices import CostBasis, MonthStatus, Source
+from cursor_billing.events import UsageEvent, is_on_demand_kind
 from cursor_billing.months import Month
 
 ZERO = Decimal(0)
 # Sums run in a context wide enough that adding decimals never rounds.
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
-MonthStatus = Literal["complete", "closing", "in_progress", "unreliable"]
 K = TypeVar("K", bound=Hashable)
 
 

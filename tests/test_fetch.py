@@ -348,7 +348,7 @@ def test_a_bad_request_is_not_retried(cli, emulator_env):
     [
         (["--month", "13-2026"], "'13-2026' is not a month"),
         (["--month", "1-2026"], "'1-2026' is not a month"),
-        (["--months-back", "0"], "--months-back must be at least 1"),
+        (["--months-back", "0"], "--months-back must be an integer from 1 to 60, not 0"),
         (["--month", "01-2999"], "01-2999 is in the future"),
         (["--month", "01-2026", "--months-back", "2"], "either --month or --months-back"),
         (["--page-size", "1001"], "--page-size must be an integer from 1 to 1000"),

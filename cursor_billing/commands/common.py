@@ -53,11 +53,14 @@ MonthOption = Annotated[
 def settings_for(
     ctx: typer.Context, config: Path | None, data_dir: Path | None, debug: bool, **flags: Any
 ) -> Settings:
-    """Settings for this command, after the warnings of the config file went to stderr."""
+    """Settings for this command, after the warnings of the config file went to stderr.
+    `--config`/`--data-dir` given after the command win over the same given before it."""
     from cursor_billing.settings import load_settings
 
     if debug:
         ctx.find_root().ensure_object(dict)["debug"] = True
+    config = config or root_option(ctx, "config")
+    data_dir = data_dir or root_option(ctx, "data_dir")
     settings = load_settings(config=config, data_dir=data_dir).with_overrides(**flags)
     if settings.warnings:
         from cursor_billing import console
@@ -176,3 +179,8 @@ def print_report(written: WrittenReport, top: int) -> None:
 
     console.stdout.print(top_spenders_table(written.report, top))
     console.print_data(str(written.path))
+
+
+def root_option(ctx: typer.Context, name: str) -> Any:
+    """An option given before the command (`cursor-billing --data-dir x cache ls`), or None."""
+    return (ctx.find_root().obj or {}).get(name)

@@ -13,21 +13,25 @@ from cursor_billing.commands.common import (
     MonthsBackOption,
     now,
     print_report,
+    root_option,
     settings_for,
 )
+
+DEMO_DIR = Path("cursor-billing-demo")
 
 
 def demo(
     ctx: typer.Context,
     output_dir: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--output-dir",
             "--data-dir",
             metavar="DIR",
-            help="Where the demo's cache and dashboard go.",
+            help="Where the demo's cache and dashboard go (default: ./cursor-billing-demo).",
+            show_default=False,
         ),
-    ] = Path("cursor-billing-demo"),
+    ] = None,
     months_back: MonthsBackOption = None,
     config: ConfigOption = None,
     debug: DebugOption = False,
@@ -42,6 +46,7 @@ def demo(
     from cursor_billing.render.progress import FetchProgress
     from cursor_billing.render.terminal import fetch_summary_table
 
+    output_dir = output_dir or root_option(ctx, "data_dir") or DEMO_DIR
     settings = settings_for(ctx, config, output_dir, debug, months_back=months_back)
     results: list[MonthResult] = []
     try:

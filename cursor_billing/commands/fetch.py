@@ -33,5 +33,7 @@ def fetch(
 
     Example: cursor-billing fetch --months-back 3
     """
-    settings = settings_for(ctx, config, data_dir, debug, page_size=page_size)
+    settings = settings_for(
+        ctx, config, data_dir, debug, page_size=page_size, months_back=months_back
+    )
     fetch_months(settings, month, months_back, refresh)

@@ -43,7 +43,13 @@ def run(
     from cursor_billing.jobs.report import write_report
 
     settings = settings_for(
-        ctx, config, data_dir, debug, page_size=page_size, top_spenders_count=top
+        ctx,
+        config,
+        data_dir,
+        debug,
+        page_size=page_size,
+        top_spenders_count=top,
+        months_back=months_back,
     )
     path = report_path(settings, output)
     results = fetch_months(settings, month, months_back, refresh)

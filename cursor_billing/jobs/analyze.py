@@ -9,8 +9,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cursor_billing.cache import CacheDir, CachedMonth
+from cursor_billing.choices import MonthStatus
 from cursor_billing.errors import CacheError, UsageError
-from cursor_billing.ledger import Ledger, MonthLedger, MonthStatus, fold_month
+from cursor_billing.ledger import Ledger, MonthLedger, fold_month
 from cursor_billing.months import Month, epoch_ms
 from cursor_billing.settings import Settings
 from cursor_billing.views.report import BillingReport, ReportOptions, billing_report

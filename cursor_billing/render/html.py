@@ -19,7 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cursor_billing.cache import write_private
 from cursor_billing.months import Month
-from cursor_billing.render.text import NOTHING, count, money, percent, share, signed_money
+from cursor_billing.render.text import (
+    BASIS_NAMES,
+    NOTHING,
+    count,
+    money,
+    percent,
+    share,
+    signed_money,
+)
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -35,10 +43,6 @@ PARTIAL_NOTE = (
 )
 EXPENSIVE_MODEL_USERS = 10  # at most this many users listed under each expensive model
 STACKED_MODELS = 5  # the chart stacks the top models by total cost; the rest is "Other models"
-COST_BASES = {
-    "list": "list price (token cost + Cursor fee)",
-    "charged": "charged amount",
-}
 ZERO = Decimal(0)
 _WHOLE_DOLLAR = Decimal(100)
 
@@ -286,7 +290,7 @@ def dashboard_view(report: BillingReport, top: int, generated_at: datetime) -> d
         "title": TITLE,
         "period": _period(report.months),
         "timezone": report.timezone,
-        "cost_basis": COST_BASES.get(report.cost_basis, report.cost_basis),
+        "cost_basis": BASIS_NAMES[report.cost_basis],
         "generated_at": _moment(generated_at, report.timezone),
         "generated_at_iso": generated_at.isoformat(timespec="seconds"),
         "has_usage": report.has_usage,

@@ -13,8 +13,8 @@ from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from typing import TypeVar
 
-from cursor_billing.events import COST_BASES, CostBasis, Source
-from cursor_billing.ledger import EXACT, ZERO, Ledger, MonthStatus, Tally
+from cursor_billing.choices import COST_BASES, CostBasis, MonthStatus, Source
+from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
 from cursor_billing.months import Month
 
 # Ratios get 28 significant digits whatever the caller's thread context says.

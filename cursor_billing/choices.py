@@ -1,0 +1,21 @@
+"""The closed sets of values (settings of SPEC §3, sources, month states), as types the rest of
+the code imports."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+CostBasis = Literal["list", "charged"]
+COST_BASES: tuple[CostBasis, ...] = get_args(CostBasis)
+
+TeamsSource = Literal["file", "billing_groups"]
+TEAMS_SOURCES: tuple[TeamsSource, ...] = get_args(TeamsSource)
+
+NotifyFormat = Literal["slack", "json"]
+NOTIFY_FORMATS: tuple[NotifyFormat, ...] = get_args(NotifyFormat)
+
+# Who or what made a call (SPEC §7 `sources`), in the order the rule tries them.
+Source = Literal["cloud_agent", "automation", "service_account", "headless", "human"]
+SOURCES: tuple[Source, ...] = get_args(Source)
+
+MonthStatus = Literal["complete", "closing", "in_progress", "unreliable"]
