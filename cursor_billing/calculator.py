@@ -333,7 +333,7 @@ class BillingCalculator:
                 # check memoised: this loop runs once per cached event, a million times a year.
                 if not (event.isChargeable and event.isTokenBasedCall):
                     continue
-                kind = event.kind
+                kind = event.kind or event.kindLabel
                 on_demand = kinds.get(kind)
                 if on_demand is None:
                     on_demand = kinds[kind] = is_on_demand_kind(kind)

@@ -23,7 +23,13 @@ def is_on_demand_kind(kind: object) -> bool:
 
 def is_kept(raw: dict[str, Any]) -> bool:
     """An event the fetch keeps in the cache: on-demand kind and chargeable."""
-    return raw.get("isChargeable") is True and is_on_demand_kind(raw.get("kind"))
+    return raw.get("isChargeable") is True and is_on_demand_kind(kind_of(raw))
+
+
+def kind_of(raw: dict[str, Any]) -> object:
+    """`kind`, or `kindLabel` where `kind` is absent (some API versions send only that)."""
+    kind = raw.get("kind")
+    return kind if isinstance(kind, str) and kind else raw.get("kindLabel")
 
 
 # `gc=False`: these structs hold only strings, numbers and each other, so they can never be part
@@ -43,6 +49,7 @@ class UsageEvent(msgspec.Struct, gc=False):
     userEmail: str = ""
     model: str = ""
     kind: str = ""
+    kindLabel: str = ""  # read where `kind` is absent
     isChargeable: bool = False
     isTokenBasedCall: bool = False
     tokenUsage: TokenUsage | None = None
@@ -64,6 +71,7 @@ class UsageEvent(msgspec.Struct, gc=False):
             userEmail=_as_str(raw.get("userEmail")),
             model=_as_str(raw.get("model")),
             kind=_as_str(raw.get("kind")),
+            kindLabel=_as_str(raw.get("kindLabel")),
             isChargeable=raw.get("isChargeable") is True,
             isTokenBasedCall=raw.get("isTokenBasedCall") is True,
             tokenUsage=token_usage,
@@ -75,7 +83,11 @@ class UsageEvent(msgspec.Struct, gc=False):
     @property
     def billable(self) -> bool:
         """On-demand, chargeable and token-based: the events the analytics count."""
-        return self.isChargeable and self.isTokenBasedCall and is_on_demand_kind(self.kind)
+        return (
+            self.isChargeable
+            and self.isTokenBasedCall
+            and is_on_demand_kind(self.kind or self.kindLabel)
+        )
 
     def cost_cents(self, cost_basis: str = "list") -> Decimal:
         """list = tokenUsage.totalCents + cursorTokenFee; charged = chargedCents, falling back
@@ -129,13 +141,18 @@ def _is_amount(value: object) -> bool:
             return Decimal(value).is_finite()
         except ArithmeticError:
             return False
+    if isinstance(value, Decimal):  # the raw cache reads numbers as exact decimals
+        return value.is_finite()
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _as_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return 0
-    return int(value)
+    try:
+        return int(value)
+    except (ArithmeticError, ValueError):  # NaN or infinity
+        return 0
 
 
 def _as_str(value: object) -> str:

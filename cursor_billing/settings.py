@@ -27,6 +27,7 @@ class Settings:
     top_spenders_count: int = 20
     request_delay_seconds: float = 3.0
     max_retries: int = 5
+    rate_limit_patience_seconds: float = 180.0
     backoff_base_seconds: float = 1.0
     timeout_seconds: float = 30.0
     timezone: str = "UTC"
@@ -72,6 +73,7 @@ _RULES: dict[str, tuple[type | tuple[type, ...], str, Any]] = {
     "top_spenders_count": (int, "an integer of at least 1", lambda v: v >= 1),
     "request_delay_seconds": ((int, float), "a number of seconds ≥ 0", lambda v: v >= 0),
     "max_retries": (int, "an integer ≥ 0", lambda v: v >= 0),
+    "rate_limit_patience_seconds": ((int, float), "a number of seconds ≥ 0", lambda v: v >= 0),
     "backoff_base_seconds": ((int, float), "a number of seconds ≥ 0", lambda v: v >= 0),
     "timeout_seconds": ((int, float), "a number of seconds > 0", lambda v: v > 0),
     "timezone": (str, "an IANA time zone name such as Europe/Paris", lambda v: _is_zone(v)),
@@ -108,7 +110,12 @@ def load_settings(
     values["data_dir"] = Path(values.get("data_dir", "data")).expanduser()
     if "expensive_models" in values:
         values["expensive_models"] = tuple(values["expensive_models"])
-    for key in ("request_delay_seconds", "backoff_base_seconds", "timeout_seconds"):
+    for key in (
+        "request_delay_seconds",
+        "rate_limit_patience_seconds",
+        "backoff_base_seconds",
+        "timeout_seconds",
+    ):
         if key in values:
             values[key] = float(values[key])
     return Settings(
