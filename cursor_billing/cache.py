@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from cursor_billing import jsonout
 from cursor_billing.choices import CostBasis
 from cursor_billing.errors import CacheError
 from cursor_billing.events import ZERO, UsageEvent
@@ -150,7 +151,7 @@ class CacheDir:
             "events": cache.events,
         }
         path = self.path_for(cache.month)
-        write_private(path, msgspec.json.encode(document))
+        write_private(path, jsonout.encode(document))
         return path
 
     def remove(self, month: Month) -> list[Path]:
@@ -234,12 +235,21 @@ def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
     """Decode the file mapped in memory rather than read into a new bytes object: a big month
     is tens of megabytes, and copying them cost a tenth of `analyze`. msgspec copies what it
     decodes, so nothing refers to the mapping once it is closed."""
+    decoder = _DECODERS[shape]
     try:
         content = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # an empty file, or a file system that cannot map files
-        return msgspec.json.decode(handle.read(), type=shape)
+        return decoder.decode(handle.read())
     with content:
-        return msgspec.json.decode(content, type=shape)
+        return decoder.decode(content)
+
+
+# Raw events are re-written by a refresh: their numbers are read as exact decimals so that no
+# digit is lost on the way (SPEC §5); the analysis reads typed fields.
+_DECODERS: dict[type[_Header], msgspec.json.Decoder[Any]] = {
+    _RawFile: jsonout.exact_decoder(_RawFile),
+    _BillingFile: msgspec.json.Decoder(_BillingFile),
+}
 
 
 def _lock_exclusively(descriptor: int) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from cursor_billing.text import printable
+
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
@@ -18,10 +20,11 @@ def print_data(text: str) -> None:
 
 
 def warn(message: str) -> None:
-    stderr.print(f"[yellow]Warning:[/] {escape(message)}", soft_wrap=True)
+    # Messages quote names, e-mails and the API's own words: escape what a terminal would obey.
+    stderr.print(f"[yellow]Warning:[/] {escape(printable(message))}", soft_wrap=True)
 
 
 def error(message: str, hint: str | None = None) -> None:
-    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+    stderr.print(f"[bold red]Error:[/] {escape(printable(message))}", soft_wrap=True)
     if hint:
-        stderr.print(f"[dim]Hint:[/] {escape(hint)}", soft_wrap=True)
+        stderr.print(f"[dim]Hint:[/] {escape(printable(hint))}", soft_wrap=True)

@@ -23,15 +23,19 @@ def is_on_demand_kind(kind: object) -> bool:
 
 
 def is_kept(raw: dict[str, Any]) -> bool:
-    """An event the fetch keeps in the cache: on-demand kind (`kind`, or `kindLabel` where
-    `kind` is absent) and chargeable."""
-    kind = raw["kind"] if "kind" in raw else raw.get("kindLabel")
-    return raw.get("isChargeable") is True and is_on_demand_kind(kind)
+    """An event the fetch keeps in the cache: on-demand kind and chargeable."""
+    return raw.get("isChargeable") is True and is_on_demand_kind(kind_of(raw))
 
 
 def _is_set(value: object) -> bool:
     """An id field that names something: not missing, empty or the string "null"."""
     return value is not None and value != "" and value != "null" and value is not False
+
+
+def kind_of(raw: dict[str, Any]) -> object:
+    """`kind`, or `kindLabel` where `kind` is absent (some API versions send only that)."""
+    kind = raw.get("kind")
+    return kind if isinstance(kind, str) and kind else raw.get("kindLabel")
 
 
 # `gc=False`: these structs hold only strings, numbers and each other, so they can never be part
@@ -51,8 +55,8 @@ class UsageEvent(msgspec.Struct, gc=False):
     timestamp: str | int = 0
     userEmail: str = ""
     model: str = ""
-    kind: str | None = None
-    kindLabel: str | None = None
+    kind: str = ""
+    kindLabel: str = ""  # read where `kind` is absent
     isChargeable: bool = False
     isTokenBasedCall: bool = False
     isHeadless: Any = False
@@ -75,14 +79,13 @@ class UsageEvent(msgspec.Struct, gc=False):
                 totalCents=as_decimal(usage.get("totalCents")),
             )
         charged = raw.get("chargedCents")
-        kind, kind_label = raw.get("kind"), raw.get("kindLabel")
         timestamp = raw.get("timestamp")
         return cls(
             timestamp=timestamp if isinstance(timestamp, (str, int)) else 0,
             userEmail=_as_str(raw.get("userEmail")),
             model=_as_str(raw.get("model")),
-            kind=_as_str(kind) if "kind" in raw else None,
-            kindLabel=_as_str(kind_label) if kind_label is not None else None,
+            kind=_as_str(raw.get("kind")),
+            kindLabel=_as_str(raw.get("kindLabel")),
             isChargeable=raw.get("isChargeable") is True,
             isTokenBasedCall=raw.get("isTokenBasedCall") is True,
             isHeadless=raw.get("isHeadless") is True,
@@ -99,8 +102,7 @@ class UsageEvent(msgspec.Struct, gc=False):
     @property
     def on_demand(self) -> bool:
         """`kind`, or `kindLabel` where `kind` is absent, is usage-based, and chargeable."""
-        kind = self.kind if self.kind is not None else self.kindLabel
-        return self.isChargeable and is_on_demand_kind(kind)
+        return self.isChargeable and is_on_demand_kind(self.kind or self.kindLabel)
 
     def billable(self, basis: CostBasis = "list") -> bool:
         """An on-demand event the basis counts: `list` only token-based calls (SPEC §7)."""
@@ -185,13 +187,18 @@ def _is_amount(value: object) -> bool:
             return Decimal(value).is_finite()
         except ArithmeticError:
             return False
+    if isinstance(value, Decimal):  # the raw cache reads numbers as exact decimals
+        return value.is_finite()
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _as_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return 0
-    return int(value)
+    try:
+        return int(value)
+    except (ArithmeticError, ValueError):  # NaN or infinity
+        return 0
 
 
 def _as_str(value: object) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from cursor_billing import jsonout
 from cursor_billing.cache import CacheDir, MonthlyCache, ensure_private_dir
 from cursor_billing.client import AdminApiClient
 from cursor_billing.errors import CacheError, UsageError
@@ -357,6 +358,9 @@ def _day(epoch_ms_value: int) -> str:
     return datetime.fromtimestamp(epoch_ms_value / 1000, timezone.utc).strftime("%Y-%m-%d")
 
 
+_RECORD_DECODER = jsonout.exact_decoder(_PageRecord)  # events keep every digit, as in the cache
+
+
 class _Journal:
     """An append-only file of the pages saved so far; a line cut short by a kill is ignored."""
 
@@ -381,7 +385,7 @@ class _Journal:
         good_bytes = len(lines[0]) + 1
         for line in lines[1:]:
             try:
-                record = msgspec.json.decode(line, type=_PageRecord)
+                record = _RECORD_DECODER.decode(line)
             except msgspec.MsgspecError:
                 # The end of the file, or a line cut short by a kill: cut it off so that
                 # the pages appended next follow the last whole line.
@@ -399,10 +403,10 @@ class _Journal:
         self.windows = {}
         ensure_private_dir(self.path.parent)
         self.path.unlink(missing_ok=True)
-        self._append(msgspec.json.encode(plan))
+        self._append(jsonout.encode(plan))
 
     def append(self, record: _PageRecord) -> None:
-        self._append(msgspec.json.encode(record))
+        self._append(jsonout.encode(record))
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -268,7 +268,7 @@ def _fold(
         for event in events:
             if not event.isChargeable:
                 continue
-            kind = event.kind if event.kind is not None else event.kindLabel
+            kind = event.kind or event.kindLabel
             on_demand = kinds.get(kind)
             if on_demand is None:
                 on_demand = kinds[kind] = is_on_demand_kind(kind)

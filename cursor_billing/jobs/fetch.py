@@ -35,6 +35,7 @@ def fetch(
         throttle=Throttle(settings.request_delay_seconds),
         timeout_seconds=settings.timeout_seconds,
         max_retries=settings.max_retries,
+        rate_limit_patience_seconds=settings.rate_limit_patience_seconds,
         backoff_base_seconds=settings.backoff_base_seconds,
     )
     cache_dir = CacheDir(settings.cache_dir)

@@ -8,20 +8,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-import msgspec
-
+from cursor_billing.jsonout import dumps
 from cursor_billing.ledger import EXACT
 from cursor_billing.months import Month
 from cursor_billing.views.report import BillingReport, TokenCounts
 
 SCHEMA_VERSION = 2
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
+__all__ = ["analysis_document", "dumps", "json_decimal", "json_number", "utc_text"]
 _JSON_QUANTUM = Decimal("0.000001")
-
-
-def dumps(document: Any) -> str:
-    """Indented JSON text; `Decimal`s are written as plain JSON numbers, digit for digit."""
-    return msgspec.json.format(_ENCODER.encode(document), indent=2).decode()
 
 
 def json_number(value: Decimal | None) -> float | None:
