@@ -18,7 +18,7 @@ from cursor_billing.events import is_kept
 from cursor_billing.months import Month
 from cursor_billing.settings import CACHE_SUBDIR
 
-FIXTURE_VERSION = 1
+FIXTURE_VERSION = 2  # 2: the generator grew sources, service accounts and a team
 UTC = ZoneInfo("UTC")
 FIRST_MONTH = Month(2025, 1)  # fixed months: the same cache whatever the date
 GENERATED_USERS = 40  # the generator's heavy-tailed team; more users are spread evenly

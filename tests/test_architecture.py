@@ -71,6 +71,7 @@ def test_the_commands_are_the_ones_spec_lists():
         "cache ls",
         "cache purge",
         "demo",
+        "emulator",
         "fetch",
         "report",
         "run",

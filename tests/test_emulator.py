@@ -25,7 +25,7 @@ from cursor_billing.emulator import (
     MODELS,
     ODD_EMAILS,
     RATE_LIMITED_BODY,
-    SERVICE_ACCOUNT_EMAIL,
+    SERVICE_ACCOUNTS,
     UNAUTHORIZED_BODY,
     Emulator,
     Fault,
@@ -459,17 +459,18 @@ def test_generator_covers_the_awkward_cases(events):
     assert max(counts.values()) >= 2  # identical twins
     assert set(KINDS) <= {event["kind"] for event in events}
     assert {"On-Demand", "usage-based", "USAGE_EVENT_KIND_USAGE_BASED"} <= set(KINDS)
-    assert HOSTILE_MODEL in {event["model"] for event in events}
+    assert HOSTILE_MODEL not in {event["model"] for event in events}  # only with hostile=True
     emails = {event["userEmail"] for event in events}
     assert set(ODD_EMAILS) <= emails
     assert "zoë.müller@example.com" in emails
-    assert 30 <= len(emails) <= 41
-    bot = [event for event in events if event["userEmail"] == SERVICE_ACCOUNT_EMAIL]
-    assert bot and all(event["serviceAccountId"] not in ("null", None) for event in bot)
+    assert 30 <= len(emails) <= 43
+    accounts = {email for email, _, _ in SERVICE_ACCOUNTS}
+    bots = [event for event in events if event["userEmail"] in accounts]
+    assert bots and all(event["serviceAccountId"] not in ("null", None) for event in bots)
     assert all(
         event["serviceAccountId"] == "null"
         for event in events
-        if event["userEmail"] != SERVICE_ACCOUNT_EMAIL
+        if event["userEmail"] not in accounts
     )
     assert any("tokenUsage" not in event for event in events)
     assert any(
@@ -513,7 +514,7 @@ def test_generated_money_follows_the_price_list(events):
 
 
 def test_generator_always_includes_the_fixed_cases_and_checks_its_arguments():
-    tiny = generate_events(seed=1, start_ms=OCT_1, end_ms=NOV_1 + DAY_MS, count=5, users=3)
+    tiny = generate_events(1, OCT_1, NOV_1 + DAY_MS, count=5, users=3, hostile=True)
     assert len(tiny) > 5
     assert HOSTILE_MODEL in {event["model"] for event in tiny}
     with pytest.raises(ValueError):
@@ -534,11 +535,22 @@ def test_module_help():
     assert "--port" in result.stdout and "--events-per-month" in result.stdout
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.skipif(os.name == "nt", reason="Ctrl-C is simulated with SIGINT")
-def test_module_serves_until_ctrl_c():
+@pytest.mark.parametrize("ignore_sigint", [False, True], ids=["shell", "nohup"])
+def test_module_serves_until_ctrl_c(ignore_sigint):
+    """Also when started with SIGINT ignored, as `nohup ... &` (or a suite run that way) does."""
     command = [sys.executable, "-m", "cursor_billing.emulator", "--port", "0", "--months", "1"]
     command += ["--events-per-month", "100", "--api-key", "key_cli", "--rate-limit", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignore_sigint if ignore_sigint else None,
+    )
     try:
         lines = [process.stdout.readline() for _ in range(4)]
         base_url = lines[1].strip().removeprefix("export CURSOR_API_BASE_URL=")

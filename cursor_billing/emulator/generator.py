@@ -1,8 +1,11 @@
 """Deterministic, realistic usage events for the emulator: a few heavy users and a long tail,
-per-user model habits, every `kind` spelling, and the awkward cases a client must survive
-(events on month edges, identical twins, missing `tokenUsage`, hostile names and e-mails).
+per-user model habits, every `kind` spelling, every source (humans, headless runs, cloud agents,
+automations, service accounts), token-based or request-based billing, and the awkward cases a
+client must survive (events on month edges, identical twins, missing `tokenUsage`, odd e-mails;
+hostile names such as `<script>` only with `hostile=True`). `generate` also returns the team
+behind the events (members, billing groups and their history, the signup instant).
 
-Same arguments, same list: everything random comes from one `random.Random(seed)`."""
+Same arguments, same result: everything random comes from one `random.Random(seed)`."""
 
 from __future__ import annotations
 
@@ -10,15 +13,28 @@ import calendar
 import copy
 import gc
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import accumulate
 from random import Random
 from typing import Any
 
+from cursor_billing.emulator.team import (
+    BillingGroup,
+    Member,
+    Membership,
+    Team,
+    name_from_email,
+    signup_before,
+    user_id_for,
+)
+
 DAY_MS = 86_400_000
 FEE_CENTS_PER_TOKEN = 0.000025  # $0.25 per million tokens, third-party models only
 TOKEN_BUCKETS = ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens")
+# Request-based plans charge per request unit ($0.04), whatever the tokens (real payload:
+# chargedCents 8 for totalCents 33.7): their totalCents reads about 4x what was charged.
+REQUEST_UNIT_CENTS = 4
 
 
 @dataclass(frozen=True)
@@ -49,8 +65,13 @@ MODELS: dict[str, ModelPrice] = {
     "o3": ModelPrice(2.0, 8.0, 2.0, 0.50, 2, 1.0, 1),
     "composer-1": ModelPrice(1.25, 10.0, 1.25, 0.125, 8, 0.9, 1, first_party=True),
     "default": ModelPrice(1.25, 6.0, 1.25, 0.25, 10, 0.8, 1, first_party=True),
+}
+# Only in `hostile=True` data: for the tests of escaping, never in the demo (issue 14, item 17).
+HOSTILE_MODELS: dict[str, ModelPrice] = {
     HOSTILE_MODEL: ModelPrice(1.0, 5.0, 1.0, 0.10, 1, 0.8, 1),
 }
+HOSTILE_NAME = "<img src=x onerror=alert(1)>\x1b]0;owned\x07\u202eEve"
+ALL_MODELS = {**MODELS, **HOSTILE_MODELS}
 
 USAGE_BASED = "Usage-based"
 # (kind, share of events). Odd spellings other tools have seen are kept rare but present.
@@ -75,6 +96,17 @@ _NOT_CHARGEABLE_KINDS = frozenset({"Errored, Not Charged", "Aborted, Not Charged
 ODD_EMAILS = ("zoë.müller@example.com", "o'brien+cursor@example.com", "r&d-bot@example.com")
 SERVICE_ACCOUNT_EMAIL = "ci-review-bot@svc.example.com"
 SERVICE_ACCOUNT_ID = "sa_01JC7Q2M8X4K9V3T6R5P0N1B2Z"
+# (email, serviceAccountId, serviceAccountName): bot-like accounts that spend on their own.
+SERVICE_ACCOUNTS = (
+    (SERVICE_ACCOUNT_EMAIL, SERVICE_ACCOUNT_ID, "CI review bot"),
+    ("docs-sync-bot@svc.example.com", "sa_01JD2H7W4Q9B6N3M8K5T1R0C7X", "Docs sync"),
+    ("release-notes@svc.example.com", "sa_01JE5V8P3L6G9D2F4S7A0Y1U3I", "Release notes writer"),
+)
+SERVICE_ACCOUNT_SHARE = 0.07  # of all events, split between the service accounts
+# Of a human's events: (source, share); the rest are typed by the human in the editor.
+HUMAN_SOURCE_SHARES = (("cloud_agent", 0.10), ("automation", 0.05), ("headless", 0.06))
+GROUP_NAMES = ("Platform", "Mobile", "Data & ML", "Developer Experience")
+UNASSIGNED_SHARE = 0.12  # of the humans, in no billing group
 _FIRST = (
     "alice bruno chloé dmitri emma farid grace hiro inès jonas kofi lena marta nikolai olga "
     "priya quentin rosa sven tomás uma victor wanda xiao yusuf zara ana ben carla diego elif"
@@ -85,28 +117,66 @@ _LAST = (
 ).split()
 
 
+@dataclass
+class UsageData:
+    """Generated events (sorted by timestamp) and the team they belong to."""
+
+    events: list[dict[str, Any]]
+    team: Team
+
+
 def generate_events(
-    seed: int, start_ms: int, end_ms: int, count: int, users: int = 40
+    seed: int,
+    start_ms: int,
+    end_ms: int,
+    count: int,
+    users: int = 40,
+    *,
+    request_based: float = 0.0,
+    hostile: bool = False,
 ) -> list[dict[str, Any]]:
+    """The events of `generate` (same arguments, same list)."""
+    return generate(
+        seed, start_ms, end_ms, count, users, request_based=request_based, hostile=hostile
+    ).events
+
+
+def generate(
+    seed: int,
+    start_ms: int,
+    end_ms: int,
+    count: int,
+    users: int = 40,
+    *,
+    request_based: float = 0.0,
+    hostile: bool = False,
+) -> UsageData:
     """About `count` usage events with timestamps in the inclusive range [start_ms, end_ms],
-    sorted by timestamp. `users` human users plus one service account.
+    sorted by timestamp, from `users` human users plus the service accounts, and their team.
+
+    `request_based` is the share of events billed per request (0 = a token-based team, 1 = a
+    request-based team, between = a team whose events are mixed). `hostile` adds a model and a
+    member name made to break HTML and terminals.
 
     The fixed cases (month-edge events, one identical pair per calendar month, one event of
-    every kind, ...) are part of `count`; when `count` is smaller than them, they alone are
-    returned."""
+    every kind and source, ...) are part of `count`; when `count` is smaller than them, they
+    alone are returned."""
     if end_ms < start_ms:
         raise ValueError("end_ms must not be before start_ms")
     if count < 0 or users < 1:
         raise ValueError("count must be >= 0 and users >= 1")
+    if not 0.0 <= request_based <= 1.0:
+        raise ValueError("request_based must be between 0 and 1")
     rng = Random(seed)
-    team = _team(rng, users)
-    factory = _EventFactory(rng)
-    fixtures = _fixtures(rng, team, factory, start_ms, end_ms)
+    models = ALL_MODELS if hostile else MODELS
+    people = _team(rng, users, models)
+    factory = _EventFactory(rng, models, request_based, _automation_ids(rng))
+    fixtures = _fixtures(rng, people, factory, start_ms, end_ms, hostile)
 
     timestamps = _timestamps(rng, start_ms, end_ms, max(0, count - len(fixtures)))
     kind_cum = list(accumulate(share for _, share in KIND_SHARES))
-    user_cum = list(accumulate(user.weight for user in team))
-    last_user, last_model, last_kind = len(team) - 1, len(MODELS) - 1, len(KINDS) - 1
+    user_cum = list(accumulate(user.weight for user in people))
+    last_user, last_model, last_kind = len(people) - 1, len(models) - 1, len(KINDS) - 1
     random = rng.random
     make = factory.make
     events = []
@@ -116,9 +186,9 @@ def generate_events(
     gc.disable()
     try:
         for ts in timestamps:
-            user = team[bisect_right(user_cum, random() * user_cum[-1], 0, last_user)]
-            models = user.model_cum
-            model = user.models[bisect_right(models, random() * models[-1], 0, last_model)]
+            user = people[bisect_right(user_cum, random() * user_cum[-1], 0, last_user)]
+            cum = user.model_cum
+            model = user.models[bisect_right(cum, random() * cum[-1], 0, last_model)]
             kind = KINDS[bisect_right(kind_cum, random() * kind_cum[-1], 0, last_kind)]
             events.append(make(ts, user, model, kind))
     finally:
@@ -126,7 +196,8 @@ def generate_events(
             gc.enable()
     events.extend(fixtures)
     events.sort(key=_timestamp_of)
-    return events
+    team = _history(rng, people, events, start_ms, end_ms, hostile)
+    return UsageData(events, team)
 
 
 @dataclass
@@ -137,9 +208,11 @@ class _User:
     model_cum: list[float]  # cumulative weights for `models`: the user's habits
     tokens_scale: float  # some people feed whole repositories, others one file
     service_account_id: str = "null"
+    service_account_name: str | None = None
 
 
-def _team(rng: Random, users: int) -> list[_User]:
+def _team(rng: Random, users: int, models: dict[str, ModelPrice]) -> list[_User]:
+    """The humans (heaviest first in rank, not in order), then the service accounts."""
     names: list[str] = list(ODD_EMAILS[:users])
     seen = set(names)
     while len(names) < users:
@@ -154,19 +227,111 @@ def _team(rng: Random, users: int) -> list[_User]:
     head = ranks[: min(8, users)]
     rng.shuffle(head)
     ranks[: len(head)] = head
-    team = [_user(rng, email, 1.0 / rank**1.2) for email, rank in zip(names, ranks, strict=True)]
-    bot = _user(rng, SERVICE_ACCOUNT_EMAIL, 0.3 / max(1, users) ** 0.2)
-    bot.service_account_id = SERVICE_ACCOUNT_ID
-    team.append(bot)
+    team = [
+        _user(rng, email, 1.0 / rank**1.2, models) for email, rank in zip(names, ranks, strict=True)
+    ]
+    human_weight = sum(user.weight for user in team)
+    bot_weight = human_weight * SERVICE_ACCOUNT_SHARE / (1 - SERVICE_ACCOUNT_SHARE)
+    for index, (email, account_id, account_name) in enumerate(SERVICE_ACCOUNTS):
+        bot = _user(rng, email, bot_weight * (0.6, 0.25, 0.15)[index], models)
+        bot.service_account_id, bot.service_account_name = account_id, account_name
+        team.append(bot)
     return team
 
 
-def _user(rng: Random, email: str, weight: float) -> _User:
-    models = list(MODELS)
-    weights = [MODELS[name].popularity * rng.random() ** 3 for name in models]
-    favourite = rng.choices(range(len(models)), weights=[MODELS[m].popularity for m in models])[0]
+def _user(rng: Random, email: str, weight: float, models: dict[str, ModelPrice]) -> _User:
+    names = list(models)
+    weights = [models[name].popularity * rng.random() ** 3 for name in names]
+    favourite = rng.choices(range(len(names)), weights=[models[m].popularity for m in names])[0]
     weights[favourite] += 5 * sum(weights) + 1.0
-    return _User(email, weight, models, list(accumulate(weights)), 0.5 + 1.5 * rng.random())
+    return _User(email, weight, names, list(accumulate(weights)), 0.5 + 1.5 * rng.random())
+
+
+def _automation_ids(rng: Random) -> tuple[str, ...]:
+    return tuple(f"auto_{rng.getrandbits(80):020x}" for _ in range(5))
+
+
+def _history(
+    rng: Random,
+    people: list[_User],
+    events: list[dict[str, Any]],
+    start_ms: int,
+    end_ms: int,
+    hostile: bool,
+) -> Team:
+    """The team behind the events: a few billing groups, one human who moved groups in the
+    middle of a month, one who left the team (their later events go to a colleague)."""
+    humans = [user for user in people if user.service_account_id == "null"]
+    signup = signup_before(start_ms)
+    groups = [
+        BillingGroup(f"group_{rng.getrandbits(64):016x}", name, directory)
+        for name, directory in zip(
+            GROUP_NAMES, (None, f"dg_{rng.getrandbits(48):012x}", None, None), strict=True
+        )
+    ]
+    memberships: list[Membership] = []
+    for user in humans:
+        if rng.random() >= UNASSIGNED_SHARE:
+            memberships.append(Membership(user.email, rng.choice(groups).id, signup))
+    members = [
+        Member(
+            user.email,
+            user.service_account_name or _display_name(user.email),
+            user_id_for(user.email),
+            "owner" if index == 0 else "member",
+            service_account_id=None
+            if user.service_account_id == "null"
+            else user.service_account_id,
+            service_account_name=user.service_account_name,
+            monthly_limit_dollars=(None, None, None, 200)[index % 4],
+            hard_limit_override_dollars=500 if index == 2 else 0,
+        )
+        for index, user in enumerate(people)
+    ]
+    if hostile and len(members) > 1:
+        members[1] = replace(members[1], name=HOSTILE_NAME)
+    span = end_ms - start_ms
+    if len(humans) >= 3 and len(groups) >= 2:
+        # The move: the heaviest grouped human, on the 15th of the month at 60 % of the range.
+        moved = next((m for m in memberships if m.email == humans[0].email), None)
+        if moved is None:
+            moved = Membership(humans[0].email, groups[0].id, signup)
+            memberships.append(moved)
+        at = _mid_month(start_ms + span * 3 // 5, start_ms, end_ms)
+        target = next(g.id for g in groups if g.id != moved.group_id)
+        index = memberships.index(moved)
+        memberships[index] = replace(moved, left_ms=at)
+        memberships.insert(index + 1, Membership(moved.email, target, at))
+        # The departure: a light user, at 45 % of the range.
+        leaver = humans[-1]
+        left = start_ms + span * 9 // 20
+        memberships = [
+            replace(m, left_ms=left) if m.email == leaver.email and m.left_ms is None else m
+            for m in memberships
+        ]
+        position = next(i for i, m in enumerate(members) if m.email == leaver.email)
+        members[position] = replace(members[position], is_removed=True)
+        heir = humans[1].email
+        for event in events:
+            if event["userEmail"] == leaver.email and int(event["timestamp"]) >= left:
+                event["userEmail"] = heir
+    return Team(members, groups, memberships, signup, default_user_limit_dollars=1000)
+
+
+def _display_name(email: str) -> str:
+    special = {
+        ODD_EMAILS[0]: "Zoë Müller",
+        ODD_EMAILS[1]: "Siobhán O'Brien",
+        ODD_EMAILS[2]: "R&D shared seat",
+    }
+    return special.get(email) or name_from_email(email).title()
+
+
+def _mid_month(ts_ms: int, start_ms: int, end_ms: int) -> int:
+    """Noon UTC on the 15th of the month of `ts_ms` if that lies in the range, else `ts_ms`."""
+    moment = datetime.fromtimestamp(ts_ms / 1000, timezone.utc)
+    mid = calendar.timegm((moment.year, moment.month, 15, 12, 0, 0)) * 1000
+    return mid if start_ms < mid < end_ms else ts_ms
 
 
 def _timestamps(rng: Random, start_ms: int, end_ms: int, count: int) -> list[int]:
@@ -193,8 +358,17 @@ class _EventFactory:
     """Builds one event dict; the per-event dice live here so fixtures and bulk share them.
     Written for speed (a million events): per-model numbers are precomputed into tuples."""
 
-    def __init__(self, rng: Random) -> None:
+    def __init__(
+        self,
+        rng: Random,
+        models: dict[str, ModelPrice],
+        request_based: float,
+        automation_ids: tuple[str, ...],
+    ) -> None:
         self.rng = rng
+        self.request_based = request_based
+        self.automation_ids = automation_ids
+        self.source_cum = list(accumulate(share for _, share in HUMAN_SOURCE_SHARES))
         self.models = {
             name: (
                 price.input / 10_000,  # dollars per million tokens -> cents per token
@@ -207,41 +381,63 @@ class _EventFactory:
                 not price.first_party,  # pays cursorTokenFee
                 name != "default",  # Auto carries no fee field at all
             )
-            for name, price in MODELS.items()
+            for name, price in models.items()
         }
 
     def make(
-        self, ts: int, user: _User, model: str, kind: str, *, plain: bool = False
+        self,
+        ts: int,
+        user: _User,
+        model: str,
+        kind: str,
+        *,
+        plain: bool = False,
+        source: str | None = None,
     ) -> dict[str, Any]:
         """`plain` rules out the rare oddities (missing tokenUsage, not chargeable, not
-        token-based), for fixtures that must be ordinary billable events."""
+        token-based), for fixtures that must be ordinary billable events. `source` forces the
+        source of a human's event (`human`, `headless`, `cloud_agent`, `automation`)."""
         rng = self.rng
         random = rng.random
         p_in, p_out, p_cw, p_cr, size, units, max_chance, has_fee, fee_field = self.models[model]
         is_service = user.service_account_id != "null"
+        if source is None and not is_service:
+            roll, cum = random(), self.source_cum
+            source = "human"
+            if roll < cum[-1]:
+                source = HUMAN_SOURCE_SHARES[bisect_right(cum, roll)][0]
         max_mode = random() < max_chance
-        headless = is_service or random() < 0.04
         chargeable = kind not in _NOT_CHARGEABLE_KINDS
-        token_based = True
+        per_request = self.request_based >= 1.0 or (
+            self.request_based > 0.0 and random() < self.request_based
+        )
+        token_based = not per_request
         if not plain and kind in ON_DEMAND_KINDS:
             roll = random()
             if roll < 0.008:  # a few usage-based events are not chargeable, a few not token-based
-                chargeable, token_based = roll >= 0.004, roll < 0.004
+                chargeable = roll >= 0.004
+                token_based = token_based and roll >= 0.004
+        request_units = units * 2 if max_mode else units
         event: dict[str, Any] = {
             "timestamp": str(ts),
             "userEmail": user.email,
             "model": model,
             "kind": kind,
             "maxMode": max_mode,
-            "requestsCosts": units * 2 if max_mode else units,
+            "requestsCosts": request_units,
             "isTokenBasedCall": token_based,
             "isChargeable": chargeable,
-            "isHeadless": headless,
+            "isHeadless": is_service or source != "human",
         }
+        charged = 0.0
+        if per_request:
+            charged = request_units * REQUEST_UNIT_CENTS
         # Errored and aborted calls often stop before any token is counted.
         if plain or random() >= (0.3 if kind in _NOT_CHARGEABLE_KINDS else 0.01):
             # One heavy-tailed size per request, then some spread between the buckets.
             size *= user.tokens_scale * (0.15 + 3.0 * random() ** 3)
+            if per_request:
+                size *= 1.8  # the price does not grow with the context: people feed more
             input_tokens = int(18_000 * size * (0.3 + random()))
             output_tokens = int(2_500 * size * (0.3 + random()))
             if kind == "Aborted, Not Charged":
@@ -261,37 +457,51 @@ class _EventFactory:
                 + cache_read * p_cr,
                 6,
             )
-            usage["totalCents"] = cents
+            usage["totalCents"] = cents  # on a request-based event: not what was charged
             event["tokenUsage"] = usage
-            fee = 0.0
-            if has_fee:
-                tokens = input_tokens + output_tokens + cache_write + cache_read
-                fee = round(tokens * FEE_CENTS_PER_TOKEN, 6)
-            if fee_field:
-                event["cursorTokenFee"] = fee
-            if has_fee and random() < 0.03:
-                discount = rng.choice((10, 20, 50))
-                event["discountPercentOff"] = discount
-                cents = cents * (100 - discount) / 100
-            event["chargedCents"] = round(cents + fee, 6)
+            if not per_request:
+                fee = 0.0
+                if has_fee:
+                    tokens = input_tokens + output_tokens + cache_write + cache_read
+                    fee = round(tokens * FEE_CENTS_PER_TOKEN, 6)
+                if fee_field:
+                    event["cursorTokenFee"] = fee
+                if has_fee and random() < 0.03:
+                    discount = rng.choice((10, 20, 50))
+                    event["discountPercentOff"] = discount
+                    cents = cents * (100 - discount) / 100
+                charged = round(cents + fee, 6)
+        # On every event, included and errored ones too (0 only for token-based calls that
+        # stopped before any token was counted).
+        event["chargedCents"] = charged
         event["serviceAccountId"] = user.service_account_id
+        if is_service:
+            event["serviceAccountName"] = user.service_account_name
         if random() < 0.3:
             bits = f"{rng.getrandbits(128):032x}"
             event["conversationId"] = (
                 f"{bits[:8]}-{bits[8:12]}-{bits[12:16]}-{bits[16:20]}-{bits[20:]}"
             )
-        if headless and random() < 0.5:
+        if source == "cloud_agent":
             event["cloudAgentId"] = f"bc-{rng.getrandbits(64):016x}"
+        elif source == "automation":
+            event["automationId"] = self.automation_ids[int(random() * len(self.automation_ids))]
         if random() < 0.02:
             event["isFreeBugbot"] = kind == "Included in Business"
         return event
 
 
 def _fixtures(
-    rng: Random, team: list[_User], factory: _EventFactory, start_ms: int, end_ms: int
+    rng: Random,
+    team: list[_User],
+    factory: _EventFactory,
+    start_ms: int,
+    end_ms: int,
+    hostile: bool,
 ) -> list[dict[str, Any]]:
     """The cases every data set must contain, whatever its size."""
-    humans, bot = team[:-1], team[-1]
+    humans = [user for user in team if user.service_account_id == "null"]
+    bots = [user for user in team if user.service_account_id != "null"]
     third_party = [name for name, price in MODELS.items() if not price.first_party]
 
     def billable(ts: int, user: _User | None = None, model: str | None = None) -> dict:
@@ -312,10 +522,18 @@ def _fixtures(
         events += [twin, copy.deepcopy(twin)]
     for kind in KINDS:
         events.append(factory.make(anytime(), rng.choice(humans), rng.choice(third_party), kind))
-    events.append(billable(anytime(), humans[0], HOSTILE_MODEL))
-    events.append(billable(anytime(), None, HOSTILE_MODEL))
-    for user in [*humans[: len(ODD_EMAILS)], bot]:
+    if hostile:
+        events.append(billable(anytime(), humans[0], HOSTILE_MODEL))
+        events.append(billable(anytime(), None, HOSTILE_MODEL))
+    for user in [*humans[: len(ODD_EMAILS)], *bots]:
         events.append(billable(anytime(), user))
+    for source in ("human", "headless", "cloud_agent", "automation"):
+        model = rng.choice(third_party)
+        events.append(
+            factory.make(
+                anytime(), rng.choice(humans), model, USAGE_BASED, plain=True, source=source
+            )
+        )
 
     odd = [billable(anytime()) for _ in range(6)]
     del odd[0]["tokenUsage"]  # usage-based and chargeable, yet no tokenUsage at all
@@ -334,11 +552,13 @@ def _fixtures(
 
 def _reprice(event: dict[str, Any]) -> None:
     """Recompute the money of an event whose buckets or discount a fixture changed."""
-    price, usage = MODELS[event["model"]], event["tokenUsage"]
+    price, usage = ALL_MODELS[event["model"]], event["tokenUsage"]
     buckets = [usage.get(name, 0) for name in TOKEN_BUCKETS]
     prices = (price.input, price.output, price.cache_write, price.cache_read)
     cents = round(sum(n * p for n, p in zip(buckets, prices, strict=True)) / 10_000, 6)
     usage["totalCents"] = cents
+    if not event["isTokenBasedCall"]:
+        return  # billed per request: chargedCents does not follow the tokens
     fee = 0.0
     if not price.first_party:
         fee = round(sum(buckets) * FEE_CENTS_PER_TOKEN, 6)

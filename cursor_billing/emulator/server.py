@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import http
 import math
 import operator
@@ -40,14 +41,30 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from cursor_billing.emulator.team import Member, Team, iso, name_from_email, user_id_for
+
 ENDPOINT = "/teams/filtered-usage-events"
+SPEND_ENDPOINT = "/teams/spend"
+MEMBERS_ENDPOINT = "/teams/members"
+GROUPS_ENDPOINT = "/teams/groups"
+METHODS = {
+    ENDPOINT: "POST",
+    SPEND_ENDPOINT: "POST",
+    MEMBERS_ENDPOINT: "GET",
+    GROUPS_ENDPOINT: "GET",
+}
+DEFAULT_SPEND_PAGE_SIZE = 100
+ENTERPRISE_REQUIRED_BODY = {"error": "Forbidden", "message": "Enterprise access required"}
+ON_DEMAND_KIND_LABELS = frozenset({"usage-based", "on-demand", "usage_event_kind_usage_based"})
 DAY_MS = 86_400_000
 MAX_RANGE_MS = 30 * DAY_MS
 DEFAULT_RANGE_MS = 7 * DAY_MS
@@ -134,22 +151,34 @@ class Emulator:
         empty_num_pages: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        team: Team | None = None,
+        kind_label: bool = False,
+        enterprise: bool = True,
+        cycle_start_ms: int | None = None,
+        admin_rate_limit: int | None = 20,
+        wall_clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
         if empty_num_pages not in (0, 1):
             raise ValueError("empty_num_pages must be 0 or 1")
-        if rate_limit is not None and rate_limit < 0:
-            raise ValueError("rate_limit must be >= 0 or None")
+        for limit in (rate_limit, admin_rate_limit):
+            if limit is not None and limit < 0:
+                raise ValueError("rate limits must be >= 0 or None")
         self.api_key = api_key
         self.rate_limit = rate_limit
+        self.admin_rate_limit = admin_rate_limit
         self.rate_window_seconds = rate_window_seconds
         self.clock = clock
+        self.wall_clock_ms = wall_clock_ms
         self.empty_num_pages = empty_num_pages
+        self.kind_label = kind_label
+        self.enterprise = enterprise
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._faults: deque[Fault] = deque()
-        self._window = (None, 0)  # (window index, requests counted in it)
+        self._faults: dict[str, deque[Fault]] = {path: deque() for path in METHODS}
+        self._windows: dict[str, tuple[int | None, int]] = {}  # path -> (window, requests)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         # Sorted by timestamp (stable), with the int timestamps in a parallel list for bisect.
@@ -160,6 +189,9 @@ class Emulator:
             self._events = [self._events[i] for i in order]
             self._timestamps = [self._timestamps[i] for i in order]
         self._by_email: dict[str, list[int]] | None = None  # positions per e-mail, built lazily
+        self.team = team if team is not None else Team.from_events(self._events)
+        self._cycle_start_ms = cycle_start_ms
+        self._spend_skew: dict[str, Decimal] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -204,15 +236,64 @@ class Emulator:
 
     # -- test controls -----------------------------------------------------------------------
 
-    def inject(self, *faults: Fault) -> None:
-        """Queue faults; each is consumed, in order, by one authenticated endpoint request."""
+    def inject(self, *faults: Fault, path: str = ENDPOINT) -> None:
+        """Queue faults for one endpoint (default: the usage events); each is consumed, in
+        order, by one authenticated request to it."""
+        if path not in METHODS:
+            raise ValueError(f"no such endpoint: {path}")
         with self._lock:
-            self._faults.extend(faults)
+            self._faults[path].extend(faults)
 
     @property
     def pending_faults(self) -> int:
         with self._lock:
-            return len(self._faults)
+            return sum(map(len, self._faults.values()))
+
+    def skew_spend(self, email: str, cents: Decimal | int | str) -> None:
+        """Make `/teams/spend` report `cents` more (or less) for `email` than its events add
+        up to. An e-mail of nobody on the team adds a member with that spend and no events."""
+        with self._lock:
+            self._spend_skew[email] = self._spend_skew.get(email, Decimal(0)) + Decimal(cents)
+
+    def cycle(self) -> tuple[int, int]:
+        """(start, end) epoch ms of the current billing cycle; end exclusive. The start is
+        `cycle_start_ms` if given, else the signup anniversary before the wall clock."""
+        if self._cycle_start_ms is not None:
+            return self.team.cycle_containing(self._cycle_start_ms, self._cycle_start_ms)
+        return self.team.cycle_containing(self.wall_clock_ms())
+
+    def member_spend(self, start_ms: int, end_ms: int) -> dict[str, tuple[Decimal, Decimal, int]]:
+        """Per e-mail over [start_ms, end_ms): (on-demand charged cents, included charged
+        cents, included requests), from the stored events, without any skew."""
+        spend: dict[str, tuple[Decimal, Decimal, int]] = {}
+        with self._lock:
+            for i in self._positions(start_ms, end_ms - 1, None):
+                event = self._events[i]
+                bucket = _bucket(event)
+                if bucket is None:
+                    continue
+                email = str(event.get("userEmail"))
+                on_demand, included, requests = spend.get(email, (Decimal(0), Decimal(0), 0))
+                if bucket == "on_demand":
+                    on_demand += charged_cents(event)
+                else:
+                    included += charged_cents(event)
+                    requests += 1
+                spend[email] = (on_demand, included, requests)
+        return spend
+
+    def members(self) -> list[Member]:
+        """The team's members, then anyone else seen in the events or given a spend skew."""
+        with self._lock:
+            known = {member.email for member in self.team.members}
+            extra = [str(e.get("userEmail")) for e in self._events]
+            extra += list(self._spend_skew)
+        found = list(self.team.members)
+        for email in dict.fromkeys(extra):
+            if email not in known:
+                known.add(email)
+                found.append(Member(email, name_from_email(email), user_id_for(email)))
+        return found
 
     def add_events(self, events: Iterable[dict[str, Any]]) -> None:
         """Late-arriving events: each goes after any stored event with the same timestamp."""
@@ -234,18 +315,20 @@ class Emulator:
 
     # -- the endpoint ------------------------------------------------------------------------
 
-    def _admit(self) -> tuple[Fault | None, bool]:
-        """Count one authenticated request; return the fault it takes and whether it is over
-        the rate limit."""
+    def _admit(self, path: str) -> tuple[Fault | None, bool]:
+        """Count one authenticated request to `path` (each endpoint has its own limit); return
+        the fault it takes and whether it is over the rate limit."""
+        limit = self.rate_limit if path == ENDPOINT else self.admin_rate_limit
         with self._lock:
             over = False
-            if self.rate_limit is not None:
+            if limit is not None:
                 index = math.floor(self.clock() / self.rate_window_seconds)
-                current, used = self._window
+                current, used = self._windows.get(path, (None, 0))
                 used = used + 1 if index == current else 1
-                self._window = (index, used)
-                over = used > self.rate_limit
-            fault = self._faults.popleft() if self._faults else None
+                self._windows[path] = (index, used)
+                over = used > limit
+            faults = self._faults[path]
+            fault = faults.popleft() if faults else None
             return fault, over
 
     def _record(self, request: RecordedRequest) -> None:
@@ -278,6 +361,8 @@ class Emulator:
             first = total - (query.page - 1) * query.page_size
             last = max(0, first - query.page_size)
             page = [self._events[positions[i]] for i in range(first - 1, last - 1, -1)]
+            if self.kind_label:
+                page = [_with_kind_label(event) for event in page]
             events_json = msgspec.json.encode(page)
         num_pages = math.ceil(total / query.page_size) if total else self.empty_num_pages
         pagination = {
@@ -299,6 +384,255 @@ class Emulator:
                 b"}",
             )
         )
+
+    def _spend_page(self, query: _SpendQuery) -> bytes:
+        start, end = self.cycle()
+        spend = self.member_spend(start, end)
+        with self._lock:
+            skew = dict(self._spend_skew)
+        rows = []
+        for member in self.members():
+            on_demand, included, requests = spend.get(member.email, (Decimal(0), Decimal(0), 0))
+            on_demand += skew.get(member.email, Decimal(0))
+            limit = member.monthly_limit_dollars
+            effective = member.hard_limit_override_dollars or limit
+            rows.append(
+                {
+                    "userId": member.user_id,
+                    "name": member.name,
+                    "email": member.email,
+                    "role": member.role,
+                    "spendCents": on_demand,
+                    "includedSpendCents": included,
+                    "fastPremiumRequests": requests,
+                    "hardLimitOverrideDollars": member.hard_limit_override_dollars,
+                    "monthlyLimitDollars": limit,
+                    "effectivePerUserLimitDollars": (
+                        effective if effective is not None else self.team.default_user_limit_dollars
+                    ),
+                }
+            )
+        if query.search:
+            needle = query.search.casefold()
+            rows = [
+                r for r in rows if needle in r["email"].casefold() or needle in r["name"].casefold()
+            ]
+        key = {"amount": "spendCents", "user": "email", "date": "userId"}[query.sort_by]
+        rows.sort(key=lambda row: row["email"])
+        rows.sort(key=lambda row: row[key], reverse=query.descending)
+        total_pages = math.ceil(len(rows) / query.page_size)
+        first = (query.page - 1) * query.page_size
+        return _ENCODER.encode(
+            {
+                "teamMemberSpend": rows[first : first + query.page_size],
+                "subscriptionCycleStart": start,
+                "totalMembers": len(rows),
+                "totalPages": total_pages,
+            }
+        )
+
+    def _members_body(self) -> bytes:
+        return _ENCODER.encode(
+            {
+                "teamMembers": [
+                    {
+                        "id": member.user_id,
+                        "name": member.name,
+                        "email": member.email,
+                        "role": member.role,
+                        "isRemoved": member.is_removed,
+                    }
+                    for member in self.members()
+                ]
+            }
+        )
+
+    def _groups_body(self, start: int, end: int) -> bytes:
+        """Every group with its members' spend in the cycle [start, end): each on-demand event
+        goes to the group its user was in at the event's time."""
+        team = self.team
+        stints = team.memberships
+        by_stint = [Decimal(0)] * len(stints)
+        unassigned: dict[str, Decimal] = {}
+        daily: dict[str | None, dict[str, Decimal]] = {}
+        members = {member.email: member for member in self.members()}
+        with self._lock:
+            events = [self._events[i] for i in self._positions(start, end - 1, None)]
+        for event in events:
+            if _bucket(event) != "on_demand":
+                continue
+            email, ts = str(event.get("userEmail")), _timestamp_ms(event)
+            cents = charged_cents(event)
+            index = next(
+                (i for i, m in enumerate(stints) if m.email == email and m.covers(ts)), None
+            )
+            group_id = None if index is None else stints[index].group_id
+            if index is None:
+                unassigned[email] = unassigned.get(email, Decimal(0)) + cents
+            else:
+                by_stint[index] += cents
+            day = datetime.fromtimestamp(ts // 1000, timezone.utc).date().isoformat()
+            per_day = daily.setdefault(group_id, {})
+            per_day[day] = per_day.get(day, Decimal(0)) + cents
+        last = min(end - 1, max(start, self.wall_clock_ms()))
+        days = _dates(start, last)
+
+        def person(email: str, spend: Decimal, joined: int | None, left: int | None) -> dict:
+            member = members.get(email) or Member(email, name_from_email(email), user_id_for(email))
+            return {
+                "userId": member.user_id,
+                "name": member.name,
+                "email": email,
+                "joinedAt": None if joined is None else iso(joined),
+                "leftAt": None if left is None else iso(left),
+                "spendCents": spend,
+            }
+
+        def group(gid: str, name: str, directory: str | None, current: list, former: list) -> dict:
+            per_day = daily.get(None if gid == UNASSIGNED_GROUP_ID else gid, {})
+            return {
+                "id": gid,
+                "name": name,
+                "type": "BILLING",
+                "directoryGroupId": directory,
+                "memberCount": len(current),
+                "spendCents": sum((m["spendCents"] for m in current + former), Decimal(0)),
+                "currentMembers": current,
+                "formerMembers": former,
+                "dailySpend": [
+                    {"date": day, "spendCents": per_day.get(day, Decimal(0))} for day in days
+                ],
+            }
+
+        groups = []
+        for billing_group in team.groups:
+            current, former = [], []
+            for index, stint in enumerate(stints):
+                if stint.group_id != billing_group.id:
+                    continue
+                row = person(stint.email, by_stint[index], stint.joined_ms, stint.left_ms)
+                (current if stint.left_ms is None else former).append(row)
+            groups.append(
+                group(
+                    billing_group.id,
+                    billing_group.name,
+                    billing_group.directory_group_id,
+                    current,
+                    former,
+                )
+            )
+        grouped_now = {m.email for m in stints if m.left_ms is None}
+        loose = [
+            person(email, unassigned.get(email, Decimal(0)), None, None)
+            for email, member in members.items()
+            if email not in grouped_now and not member.is_removed
+        ]
+        loose_emails = {row["email"] for row in loose}
+        # Spend of people no longer unassigned (or gone) still counts in the group's total.
+        former = [
+            person(email, cents, None, None)
+            for email, cents in unassigned.items()
+            if email not in loose_emails
+        ]
+        return _ENCODER.encode(
+            {
+                "groups": groups,
+                "unassignedGroup": group(UNASSIGNED_GROUP_ID, "Unassigned", None, loose, former),
+                "billingCycle": {"cycleStart": iso(start), "cycleEnd": iso(end)},
+            }
+        )
+
+
+UNASSIGNED_GROUP_ID = "group_unassigned"
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
+def _bucket(event: dict[str, Any]) -> str | None:
+    """`on_demand` for on-demand chargeable events (what `spendCents` sums), `included` for
+    included chargeable ones, else None. `kindLabel` where `kind` is absent."""
+    if event.get("isChargeable") is not True:
+        return None
+    kind = str(event.get("kind", event.get("kindLabel", ""))).casefold()
+    if kind in ON_DEMAND_KIND_LABELS:
+        return "on_demand"
+    return "included" if kind.startswith("included") else None
+
+
+def charged_cents(event: dict[str, Any]) -> Decimal:
+    """What Cursor charged for the event: `chargedCents`, else `totalCents + cursorTokenFee`;
+    a missing or non-finite number counts as 0."""
+    if "chargedCents" in event:
+        return _cents(event["chargedCents"])
+    usage = event.get("tokenUsage")
+    total = _cents(usage.get("totalCents")) if isinstance(usage, dict) else Decimal(0)
+    return total + _cents(event.get("cursorTokenFee"))
+
+
+def _cents(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return Decimal(0)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+    return number if number.is_finite() else Decimal(0)
+
+
+def _with_kind_label(event: dict[str, Any]) -> dict[str, Any]:
+    """The same event with `kindLabel` in place of `kind` (same position in the object)."""
+    if "kind" not in event:
+        return event
+    return {("kindLabel" if key == "kind" else key): value for key, value in event.items()}
+
+
+def _dates(start_ms: int, last_ms: int) -> list[str]:
+    day = datetime.fromtimestamp(start_ms // 1000, timezone.utc).date()
+    last = datetime.fromtimestamp(last_ms // 1000, timezone.utc).date()
+    days = []
+    while day <= last:
+        days.append(day.isoformat())
+        day = date.fromordinal(day.toordinal() + 1)
+    return days
+
+
+@dataclass(frozen=True)
+class _SpendQuery:
+    page: int
+    page_size: int
+    search: str | None
+    sort_by: str
+    descending: bool
+
+
+def _parse_spend_query(body: dict[str, Any]) -> _SpendQuery:
+    page = _whole_number(body, "page", 1)
+    if page < 1:
+        raise _BadRequest("page must be 1 or more")
+    page_size = _whole_number(body, "pageSize", DEFAULT_SPEND_PAGE_SIZE)
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise _BadRequest(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
+    search = body.get("searchTerm")
+    if search is not None and not isinstance(search, str):
+        raise _BadRequest("searchTerm must be a string")
+    sort_by = body.get("sortBy", "amount")
+    if sort_by not in ("amount", "date", "user"):
+        raise _BadRequest("sortBy must be amount, date or user")
+    direction = body.get("sortDirection", "desc" if sort_by == "amount" else "asc")
+    if direction not in ("asc", "desc"):
+        raise _BadRequest("sortDirection must be asc or desc")
+    return _SpendQuery(page, page_size, search, sort_by, direction == "desc")
+
+
+def _billing_cycle_date(path: str) -> int | None:
+    """The last ms of the day named by `?billingCycle=YYYY-MM-DD`, None when absent."""
+    values = parse_qs(urlsplit(path).query).get("billingCycle")
+    if not values:
+        return None
+    try:
+        day = date.fromisoformat(values[0])
+    except ValueError:
+        raise _BadRequest("billingCycle must be a date, YYYY-MM-DD") from None
+    return calendar.timegm((day.year, day.month, day.day, 23, 59, 59)) * 1000 + 999
 
 
 @dataclass(frozen=True)
@@ -432,14 +766,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(emulator, body, status, at)
             self._send(status, payload, **kwargs)
 
-        if urlsplit(self.path).path != ENDPOINT:
+        path = urlsplit(self.path).path
+        method = METHODS.get(path)
+        if method is None:
             return answer(404, _envelope(404, f"No route for {self.command} {self.path}"))
-        if self.command != "POST":
-            return answer(405, _envelope(405, "Use POST"), headers={"Allow": "POST"})
+        if self.command != method:
+            return answer(405, _envelope(405, f"Use {method}"), headers={"Allow": method})
         if not self._authorized(emulator.api_key):
             return answer(401, msgspec.json.encode(UNAUTHORIZED_BODY))
 
-        fault, over_limit = emulator._admit()
+        fault, over_limit = emulator._admit(path)
         if fault is not None:
             if fault.kind == "latency":
                 time.sleep(fault.seconds)
@@ -458,9 +794,24 @@ class _Handler(BaseHTTPRequestHandler):
                 return answer(fault.code, _envelope(fault.code, fault.message))
         if over_limit:
             return answer(429, msgspec.json.encode(RATE_LIMITED_BODY))
+        if path == MEMBERS_ENDPOINT:
+            return answer(200, emulator._members_body())
+        if path == GROUPS_ENDPOINT:
+            if not emulator.enterprise:
+                return answer(403, msgspec.json.encode(ENTERPRISE_REQUIRED_BODY))
+            try:
+                day = _billing_cycle_date(self.path)
+            except _BadRequest as error:
+                return answer(400, _envelope(400, str(error)))
+            start, end = emulator.cycle()
+            if day is not None:
+                start, end = emulator.team.cycle_containing(day, start)
+            return answer(200, emulator._groups_body(start, end))
         if bad_json:
             return answer(400, _envelope(400, "Request body must be a JSON object"))
         try:
+            if path == SPEND_ENDPOINT:
+                return answer(200, emulator._spend_page(_parse_spend_query(body or {})))
             query = _parse_query(body or {}, int(time.time() * 1000))
         except _BadRequest as error:
             return answer(400, _envelope(400, str(error)))
