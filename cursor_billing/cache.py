@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import msgspec
 
@@ -24,6 +24,10 @@ SCHEMA_VERSION = 1
 FILE_SUFFIX = "-usage-based-data.json"
 _MONTH = r"((?:0[1-9]|1[0-2])-\d{4})"
 _FILE_NAME = re.compile(_MONTH + re.escape(FILE_SUFFIX))
+# Numbers stay numbers: CSV imports hold exact Decimal cents (API events hold what was sent).
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+Source = Literal["api", "csv"]  # where a month's events came from (SPEC §6, §12)
 
 
 class Covered(msgspec.Struct):
@@ -41,6 +45,7 @@ class _Header(msgspec.Struct):
     timezone: str | None = None
     complete: bool = True
     covered: Covered | None = None
+    source: Source = "api"
 
 
 class _RawFile(_Header):
@@ -62,6 +67,7 @@ class MonthlyCache:
     covered_start_ms: int
     covered_end_ms: int
     events: list[dict[str, Any]]
+    source: Source = "api"
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class CachedMonth:
     covered: Covered | None
     events: list[UsageEvent]
     path: Path
+    source: Source = "api"
     warning: str | None = None  # some values had unexpected types and count as 0
 
 
@@ -110,6 +117,7 @@ class CacheDir:
             covered_start_ms=data.covered.start_ms if data.covered else 0,
             covered_end_ms=data.covered.end_ms if data.covered else 0,
             events=data.events,
+            source=data.source,
         )
 
     def read_for_analysis(self, month: Month) -> CachedMonth:
@@ -133,6 +141,7 @@ class CacheDir:
             covered=data.covered,
             events=data.events,
             path=path,
+            source=data.source,
             warning=warning,
         )
 
@@ -145,11 +154,12 @@ class CacheDir:
             "fetched_at": _format_time(cache.fetched_at),
             "complete": cache.complete,
             "covered": {"start_ms": cache.covered_start_ms, "end_ms": cache.covered_end_ms},
+            "source": cache.source,
             "total_events": len(cache.events),
             "events": cache.events,
         }
         path = self.path_for(cache.month)
-        write_private(path, msgspec.json.encode(document))
+        write_private(path, _ENCODER.encode(document))
         return path
 
     def remove(self, month: Month) -> list[Path]:
@@ -321,6 +331,7 @@ class CacheEntry:
     cost_cents: Decimal = Decimal(0)
     complete: bool = False
     fetched_at: str = ""
+    source: Source = "api"
     error: CacheError | None = None
 
 
@@ -355,6 +366,7 @@ def list_entries(cache_dir: CacheDir, cost_basis: str) -> list[CacheEntry]:
                 cost_cents=cost,
                 complete=cached.complete,
                 fetched_at=cached.fetched_at,
+                source=cached.source,
             )
         )
     return entries

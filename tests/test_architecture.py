@@ -59,6 +59,7 @@ def test_the_commands_are_the_ones_spec_lists():
         "cache purge",
         "demo",
         "fetch",
+        "import-csv",
         "report",
         "run",
     ]
