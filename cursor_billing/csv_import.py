@@ -104,8 +104,10 @@ def import_exports(
 ) -> ImportResult:
     """Read every file (all checked before anything is written), then write each month that is
     not cached yet, or every month with `replace`."""
-    result = read_exports(paths, ZoneInfo(timezone_name), user)
     zone = ZoneInfo(timezone_name)
+    result = read_exports(paths, zone, user)
+    if not result.months:
+        return result
     with cache_dir.fetch_lock():  # a fetch running meanwhile would write over these months
         for imported in result.months:
             if cache_dir.path_for(imported.month).exists():
