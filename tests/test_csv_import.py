@@ -406,3 +406,13 @@ def test_the_oldest_export_keeps_rows_whose_cost_to_you_is_above_zero(cli, isola
     assert result.exit_code == 0
     assert re.search(r"11-2024 +4 +2 +0 +2 +0 +\$1\.17 +written", result.stdout)
     assert "11-2024" not in result.stderr  # the summary is data: stdout only
+
+
+def test_an_unfinished_fetch_of_an_imported_month_cannot_write_over_it(cli, isolated):
+    folder = isolated / "data" / "monthly_usage_data"
+    folder.mkdir(parents=True)
+    journal = folder / ".09-2026-usage-based-data.json.journal"
+    journal.write_text("{}\n")  # what a killed fetch leaves: it would resume and replace the month
+    assert cli("import-csv", str(TEAM_NEWEST)).exit_code == 0
+    assert not journal.exists()
+    assert cache_document(isolated / "data", "09-2026")["source"] == "csv"
