@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from cursor_billing import jsonout
-from cursor_billing.choices import CostBasis
+from cursor_billing.choices import CostBasis, DataSource
 from cursor_billing.errors import CacheError
 from cursor_billing.events import ZERO, UsageEvent
 from cursor_billing.months import Month
@@ -26,6 +26,7 @@ SCHEMA_VERSION = 1
 FILE_SUFFIX = "-usage-based-data.json"
 _MONTH = r"((?:0[1-9]|1[0-2])-\d{4})"
 _FILE_NAME = re.compile(_MONTH + re.escape(FILE_SUFFIX))
+# Numbers stay numbers: CSV imports hold exact Decimal cents (API events hold what was sent).
 
 
 class Covered(msgspec.Struct):
@@ -43,6 +44,7 @@ class _Header(msgspec.Struct):
     timezone: str | None = None
     complete: bool = True
     covered: Covered | None = None
+    source: DataSource = "api"
 
 
 class _RawFile(_Header):
@@ -64,6 +66,7 @@ class MonthlyCache:
     covered_start_ms: int
     covered_end_ms: int
     events: list[dict[str, Any]]
+    source: DataSource = "api"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class CachedMonth:
     covered: Covered | None
     events: list[UsageEvent]
     path: Path
+    source: DataSource = "api"
     warning: str | None = None  # some values had unexpected types and count as 0
 
 
@@ -112,6 +116,7 @@ class CacheDir:
             covered_start_ms=data.covered.start_ms if data.covered else 0,
             covered_end_ms=data.covered.end_ms if data.covered else 0,
             events=data.events,
+            source=data.source,
         )
 
     def read_for_analysis(self, month: Month) -> CachedMonth:
@@ -135,6 +140,7 @@ class CacheDir:
             covered=data.covered,
             events=data.events,
             path=path,
+            source=data.source,
             warning=warning,
         )
 
@@ -147,6 +153,7 @@ class CacheDir:
             "fetched_at": _format_time(cache.fetched_at),
             "complete": cache.complete,
             "covered": {"start_ms": cache.covered_start_ms, "end_ms": cache.covered_end_ms},
+            "source": cache.source,
             "total_events": len(cache.events),
             "events": cache.events,
         }
@@ -332,6 +339,7 @@ class CacheEntry:
     cost_cents: Decimal = Decimal(0)
     complete: bool = False
     fetched_at: str = ""
+    source: DataSource = "api"
     error: CacheError | None = None
     warnings: tuple[str, ...] = ()
 
@@ -363,6 +371,7 @@ def list_entries(cache_dir: CacheDir, cost_basis: CostBasis) -> list[CacheEntry]
                 complete=cached.complete,
                 fetched_at=cached.fetched_at,
                 warnings=(*([cached.warning] if cached.warning else []), *folded.warnings),
+                source=cached.source,
             )
         )
     return entries

@@ -19,3 +19,5 @@ Source = Literal["cloud_agent", "automation", "service_account", "headless", "hu
 SOURCES: tuple[Source, ...] = get_args(Source)
 
 MonthStatus = Literal["complete", "closing", "in_progress", "unreliable"]
+
+DataSource = Literal["api", "csv"]  # where a month's events came from (SPEC §6, §12)

@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from cursor_billing import __version__
-from cursor_billing.commands import analyze, cache, demo, emulator, fetch, report, run
+from cursor_billing.commands import analyze, cache, demo, emulator, fetch, import_csv, report, run
 from cursor_billing.commands.common import ConfigOption, DataDirOption
 from cursor_billing.errors import CursorBillingError, ExitCode, exit_code_for
 
@@ -94,6 +94,7 @@ app.command("report")(report.report)
 app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.command("emulator")(emulator.emulator)
+app.command("import-csv")(import_csv.import_csv)
 app.add_typer(cache.app, name="cache")
 
 

@@ -169,6 +169,13 @@ class Fetcher:
             if refresh:
                 return None  # about to be replaced whole
             raise
+        if cached.source == "csv" and not refresh:  # only --refresh replaces an imported month
+            if cached.timezone != self.timezone_name:
+                self.observer.warning(
+                    f"{month.label} was imported from CSV in time zone {cached.timezone}, the "
+                    f"config says {self.timezone_name}: left alone (--refresh fetches it whole)"
+                )
+            return cached
         if cached.timezone != self.timezone_name:
             self.observer.warning(
                 f"{month.label} was cached in time zone {cached.timezone}, the config says "

@@ -73,6 +73,7 @@ def test_the_commands_are_the_ones_spec_lists():
         "demo",
         "emulator",
         "fetch",
+        "import-csv",
         "report",
         "run",
     ]

@@ -147,6 +147,7 @@ def test_written_cache_files_are_private_and_round_trip(isolated):
         "fetched_at": "2026-02-24T16:30:00Z",
         "complete": True,
         "covered": {"start_ms": 1767225600000, "end_ms": 1769903999999},
+        "source": "api",
         "total_events": 1,
         "events": events,
     }

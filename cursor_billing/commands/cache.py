@@ -29,7 +29,7 @@ def ls(
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """List the cached months: events, on-demand cost, complete or partial, fetched at, size.
+    """List the cached months: events, on-demand cost, state, source, fetched at, size.
 
     Example: cursor-billing cache ls --json
     """
@@ -48,6 +48,7 @@ def ls(
                 "cost_cents": None if e.error else e.cost_cents,
                 "complete": None if e.error else e.complete,
                 "fetched_at": None if e.error else e.fetched_at,
+                "source": None if e.error else e.source,
                 "size_bytes": e.size_bytes,
                 "path": str(e.path),
                 **({"error": e.error.message} if e.error else {}),

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cursor_billing.cache import CacheEntry
+from cursor_billing.csv_import import ImportResult, SkipReason
 from cursor_billing.fetcher import MonthResult
 from cursor_billing.months import Month
 from cursor_billing.render.text import (
@@ -233,17 +234,20 @@ def cache_table(entries: Sequence[CacheEntry]) -> Table:
     for header in ("Events", "On-demand cost"):
         _number_column(table, header)
     table.add_column("State")
+    table.add_column("Source")
     table.add_column("Fetched at")
     _number_column(table, "Size")
     for entry in entries:
         if entry.error:
-            table.add_row(entry.month.label, "?", "?", "unreadable", "", size(entry.size_bytes))
+            row = (entry.month.label, "?", "?", "unreadable", "?", "", size(entry.size_bytes))
+            table.add_row(*row)
             continue
         table.add_row(
             entry.month.label,
             count(entry.events),
             money(entry.cost_cents),
             "complete" if entry.complete else "partial",
+            entry.source,
             Text(entry.fetched_at),
             size(entry.size_bytes),
         )
@@ -328,3 +332,33 @@ def _number_column(table: Table, header: str) -> None:
 
 def _money_or_dot(cents: Decimal | None) -> str:
     return money(cents) if cents else "·"
+
+
+def import_summary_table(result: ImportResult) -> Table:
+    """The end of `cursor-billing import-csv`: per month, what the files held and what was kept."""
+    table = _table("CSV import")
+    table.caption = "Repeated: the same row in an earlier file, counted once."
+    table.add_column("Month", no_wrap=True)
+    for header in ("Read", "Kept", "Not on-demand", "No cost", "Repeated", "Cost"):
+        _number_column(table, header)
+    table.add_column("Cache")
+    for month in result.months:
+        table.add_row(
+            month.month.label,
+            count(month.rows_read),
+            count(month.kept),
+            *(count(month.skipped[reason]) for reason in SkipReason),
+            money(month.cost_cents),
+            month.action,
+        )
+    if len(result.months) > 1:
+        table.add_section()
+        table.add_row(
+            "Total",
+            count(sum(m.rows_read for m in result.months)),
+            count(sum(m.kept for m in result.months)),
+            *(count(sum(m.skipped[reason] for m in result.months)) for reason in SkipReason),
+            money(sum((m.cost_cents for m in result.months), Decimal(0))),
+            "",
+        )
+    return table
