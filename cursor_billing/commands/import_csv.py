@@ -45,7 +45,7 @@ def import_csv(
     from cursor_billing.cache import CacheDir
     from cursor_billing.csv_import import import_exports
     from cursor_billing.errors import UsageError
-    from cursor_billing.tables import import_summary_table
+    from cursor_billing.render.terminal import import_summary_table
 
     settings = settings_for(ctx, config, data_dir, debug)
     if user is not None and "@" not in user:

@@ -16,6 +16,9 @@ from typing import TypeVar
 from cursor_billing.choices import COST_BASES, CostBasis, MonthStatus, Source
 from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
 from cursor_billing.months import Month
+from cursor_billing.views.checks import Anomaly, BudgetResult
+from cursor_billing.views.forecast import Forecast
+from cursor_billing.views.teams import MonthTeam, TeamSpend
 
 # Ratios get 28 significant digits whatever the caller's thread context says.
 RATIO = Context(prec=28)
@@ -181,6 +184,11 @@ class BillingReport:
     month_users: tuple[MonthUser, ...]  # chronological, ranked by cost within a month
     daily: tuple[DaySpend, ...] = ()
     sources: tuple[SourceSpend, ...] = ()
+    forecast: Forecast | None = None  # None unless the latest month is in progress
+    teams: tuple[TeamSpend, ...] | None = None  # None without teams
+    month_teams: tuple[MonthTeam, ...] | None = None
+    budgets: tuple[BudgetResult, ...] = ()  # only those that are set
+    anomalies: tuple[Anomaly, ...] = ()
     anonymized: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
