@@ -91,8 +91,8 @@ class UsageEvent(msgspec.Struct, gc=False):
             isHeadless=raw.get("isHeadless") is True,
             tokenUsage=token_usage,
             cursorTokenFee=as_decimal(raw.get("cursorTokenFee")),
-            # Only a real number replaces the list cost: "null" or garbage falls back to it.
-            chargedCents=as_decimal(charged) if _is_amount(charged) else None,
+            # A missing amount (or the text "null") falls back to the list cost.
+            chargedCents=None if charged is None or charged == "null" else as_decimal(charged),
             requestsCosts=as_decimal(raw.get("requestsCosts")),
             cloudAgentId=raw.get("cloudAgentId"),
             automationId=raw.get("automationId"),
@@ -161,9 +161,13 @@ TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTok
 
 
 def as_decimal(value: object) -> Decimal:
-    """A JSON number as an exact decimal; anything missing or not a number counts as 0."""
-    if isinstance(value, bool) or value is None:
+    """A money value as an exact decimal, as the fast decoder reads it: missing counts as 0;
+    a number or numeric text as itself (NaN and Infinity included, for the fold to count as 0
+    with a warning); anything else (garbage text, true, a list) is not a number: NaN."""
+    if value is None:
         return ZERO
+    if isinstance(value, bool):
+        return _NOT_A_NUMBER
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
@@ -173,23 +177,13 @@ def as_decimal(value: object) -> Decimal:
         return Decimal(repr(value))
     if isinstance(value, str):
         try:
-            result = Decimal(value)
+            return Decimal(value)
         except ArithmeticError:
-            return ZERO
-        return result if result.is_finite() else ZERO
-    return ZERO
+            return _NOT_A_NUMBER
+    return _NOT_A_NUMBER
 
 
-def _is_amount(value: object) -> bool:
-    """A number, or a string holding a finite one (as the fast decoder accepts too)."""
-    if isinstance(value, str):
-        try:
-            return Decimal(value).is_finite()
-        except ArithmeticError:
-            return False
-    if isinstance(value, Decimal):  # the raw cache reads numbers as exact decimals
-        return value.is_finite()
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_NOT_A_NUMBER = Decimal("NaN")
 
 
 def _as_int(value: object) -> int:

@@ -44,6 +44,7 @@ class Row(NamedTuple):
     requests_costs: Decimal
     list_cents: Decimal
     charged_cents: Decimal
+    team: str | None = None  # None when no teams are configured
 
     def counts(self, basis: CostBasis) -> bool:
         """Whether the row is billable on this basis: `charged` counts every on-demand event,
