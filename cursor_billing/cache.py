@@ -3,16 +3,20 @@ its owner only, and never trusted when it is not whole and right."""
 
 from __future__ import annotations
 
+import enum
 import mmap
 import os
 import re
+import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -20,13 +24,49 @@ from cursor_billing import jsonout
 from cursor_billing.choices import CostBasis, DataSource
 from cursor_billing.errors import CacheError
 from cursor_billing.events import ZERO, UsageEvent
-from cursor_billing.months import Month
+from cursor_billing.months import FIRST_MONTH, Month, epoch_ms
 
 SCHEMA_VERSION = 1
 FILE_SUFFIX = "-usage-based-data.json"
+LOCK_NAME = ".fetch.lock"
 _MONTH = r"((?:0[1-9]|1[0-2])-\d{4})"
 _FILE_NAME = re.compile(_MONTH + re.escape(FILE_SUFFIX))
 # Numbers stay numbers: CSV imports hold exact Decimal cents (API events hold what was sent).
+_JOURNAL_NAME = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + r"\.journal")
+_TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]+\.tmp")
+# Never follow a link planted where a file of ours goes; never block on a FIFO.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class MonthStatus(enum.StrEnum):
+    """How far a cached month can be trusted (SPEC §5, §7)."""
+
+    COMPLETE = "complete"  # its whole range fetched at least 24 h after it ended
+    CLOSING = "closing"  # ended, but fetched less than 24 h after its end
+    IN_PROGRESS = "in_progress"  # the current month
+    UNRELIABLE = "unreliable"  # the API's counts disagreed twice: read whole next time
+
+
+def month_status(
+    month: Month,
+    timezone_name: str | None,
+    complete: bool,
+    warnings: list[str],
+    source: DataSource,
+    legacy: bool,
+    now: datetime,
+) -> MonthStatus:
+    """The one classification of a cached month from its file's fields and the clock. CSV
+    imports and files of the original script (no `covered`) are complete by definition."""
+    if warnings:
+        return MonthStatus.UNRELIABLE
+    if complete or source == "csv" or legacy:
+        return MonthStatus.COMPLETE
+    zone = ZoneInfo(timezone_name or "UTC")
+    if epoch_ms(now) <= month.end_ms(zone):
+        return MonthStatus.IN_PROGRESS
+    return MonthStatus.CLOSING
 
 
 class Covered(msgspec.Struct):
@@ -45,6 +85,7 @@ class _Header(msgspec.Struct):
     complete: bool = True
     covered: Covered | None = None
     source: DataSource = "api"
+    warnings: list[str] = []
 
 
 class _RawFile(_Header):
@@ -67,6 +108,7 @@ class MonthlyCache:
     covered_end_ms: int
     events: list[dict[str, Any]]
     source: DataSource = "api"
+    warnings: list[str] = field(default_factory=list)  # why the month is unreliable
 
 
 @dataclass(frozen=True)
@@ -82,6 +124,30 @@ class CachedMonth:
     path: Path
     source: DataSource = "api"
     warning: str | None = None  # some values had unexpected types and count as 0
+    warnings: tuple[str, ...] = ()  # why the month is unreliable
+
+    def status(self, now: datetime) -> MonthStatus:
+        return month_status(
+            self.month,
+            self.timezone,
+            self.complete,
+            list(self.warnings),
+            self.source,
+            self.covered is None,
+            now,
+        )
+
+
+StrayKind = Literal["not a cache file", "leftover temporary file"]
+
+
+@dataclass(frozen=True)
+class StrayFile:
+    """Something in the cache folder that is not a cache file, a journal or the lock."""
+
+    path: Path
+    kind: StrayKind
+    size_bytes: int
 
 
 class CacheDir:
@@ -89,6 +155,15 @@ class CacheDir:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._checked = False
+
+    def check_folders(self) -> None:
+        """Refuse a cache folder or data folder that another user could tamper with, before
+        anything in it is read or written (SPEC §6)."""
+        if not self._checked:
+            check_folder_safe(self.root.parent)
+            check_folder_safe(self.root)
+            self._checked = True
 
     def path_for(self, month: Month) -> Path:
         return self.root / f"{month.label}{FILE_SUFFIX}"
@@ -98,25 +173,69 @@ class CacheDir:
         return self.root / f".{month.label}{FILE_SUFFIX}.journal"
 
     def months(self) -> list[Month]:
-        """Every month with a cache file, chronological."""
-        if not self.root.is_dir():
-            return []
-        found = (_FILE_NAME.fullmatch(p.name) for p in self.root.iterdir())
-        return sorted(Month.parse(m.group(1)) for m in found if m)
+        """Every month with a cache file, chronological. Names that are no month the API can
+        hold (`02-1944`), and folders, FIFOs or links under a month's name, are not cache files."""
+        return sorted(
+            month
+            for path, month in self._named(_FILE_NAME)
+            if month is not None and _is_regular(path)
+        )
 
-    def read(self, month: Month) -> MonthlyCache:
-        """The month with its raw events, for a fetch that refreshes it."""
+    def _named(self, pattern: re.Pattern[str]) -> Iterator[tuple[Path, Month | None]]:
+        """The folder's entries whose name fits `pattern`, with the month in it (None when
+        the month is before the API's first)."""
+        self.check_folders()
+        try:
+            paths = sorted(self.root.iterdir())
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise CacheError(f"cannot read {self.root}: {error.strerror}") from None
+        for path in paths:
+            match = pattern.fullmatch(path.name)
+            if match:
+                month = Month.parse(match.group(1))
+                yield path, month if month >= FIRST_MONTH else None
+
+    def strays(self) -> list[StrayFile]:
+        """What `cache ls` lists besides the months: temporary files a killed write left
+        (the next fetch removes them) and anything that is not a cache file."""
+        self.check_folders()
+        known = {path for path, month in self._named(_FILE_NAME) if month and _is_regular(path)}
+        known |= {p for p, month in self._named(_JOURNAL_NAME) if month and _is_regular(p)}
+        found = []
+        for path in sorted(self.root.iterdir()) if self.root.is_dir() else []:
+            if path in known or path.name == LOCK_NAME:
+                continue
+            info = path.lstat()
+            leftover = stat.S_ISREG(info.st_mode) and _TEMPORARY_NAME.fullmatch(path.name)
+            kind: StrayKind = "leftover temporary file" if leftover else "not a cache file"
+            found.append(StrayFile(path, kind, info.st_size))
+        return found
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete the temporary files of writes killed before their rename (they hold e-mails);
+        only under the fetch lock, so that no write in progress loses its file."""
+        leftovers = [s.path for s in self.strays() if s.kind == "leftover temporary file"]
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return leftovers
+
+    def read(self, month: Month, with_events: bool = True) -> MonthlyCache:
+        """The month with its raw events, for a fetch that refreshes it; without them (faster:
+        nothing of the events is kept), to decide whether there is anything to fetch."""
         path = self.path_for(month)
-        data = self._decode(path, _RawFile)
+        data = self._decode(path, _RawFile if with_events else _Header)
         return MonthlyCache(
+            warnings=data.warnings,
+            source=data.source,
             month=month,
             timezone=data.timezone or "UTC",
             fetched_at=_parse_time(data.fetched_at),
             complete=data.complete,
             covered_start_ms=data.covered.start_ms if data.covered else 0,
             covered_end_ms=data.covered.end_ms if data.covered else 0,
-            events=data.events,
-            source=data.source,
+            events=data.events if with_events else [],
         )
 
     def read_for_analysis(self, month: Month) -> CachedMonth:
@@ -142,6 +261,7 @@ class CacheDir:
             path=path,
             source=data.source,
             warning=warning,
+            warnings=tuple(data.warnings),
         )
 
     def write(self, cache: MonthlyCache) -> Path:
@@ -154,24 +274,31 @@ class CacheDir:
             "complete": cache.complete,
             "covered": {"start_ms": cache.covered_start_ms, "end_ms": cache.covered_end_ms},
             "source": cache.source,
+            "warnings": cache.warnings,
             "total_events": len(cache.events),
             "events": cache.events,
         }
         path = self.path_for(cache.month)
+        self.check_folders()
         write_private(path, jsonout.encode(document))
         return path
 
     def remove(self, month: Month) -> list[Path]:
         """Delete the month's cache file, unfinished journal and any temporary file left by a
         killed write (they hold e-mails too); returns what was deleted."""
+        self.check_folders()
         removed = []
         name = self.path_for(month).name
         leftovers = self.root.glob(f".{name}.*.tmp") if self.root.is_dir() else []
         for path in (self.path_for(month), self.journal_path(month), *leftovers):
+            if not _is_regular(path):  # a folder or FIFO under a cache file's name: not ours
+                continue
             try:
                 path.unlink()
             except FileNotFoundError:
                 continue
+            except OSError as error:
+                raise CacheError(f"cannot delete {path}: {error.strerror}") from None
             removed.append(path)
         return removed
 
@@ -179,8 +306,13 @@ class CacheDir:
     def fetch_lock(self) -> Iterator[None]:
         """One fetch at a time per cache: two would write the same journals. The operating
         system releases the lock when the process ends, however it ends."""
-        ensure_private_dir(self.root)
-        descriptor = os.open(self.root / ".fetch.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self.check_folders()
+        path = self.root / LOCK_NAME
+        try:
+            ensure_private_dir(self.root)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+        except OSError as error:
+            raise CacheError(f"cannot create {path}: {error.strerror or error}") from None
         with os.fdopen(descriptor, "r+b") as handle:
             try:
                 _lock_exclusively(handle.fileno())
@@ -191,17 +323,18 @@ class CacheDir:
             yield
 
     def journal_months(self) -> list[Month]:
-        if not self.root.is_dir():
-            return []
-        pattern = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + r"\.journal")
-        found = (pattern.fullmatch(p.name) for p in self.root.iterdir())
-        return sorted(Month.parse(m.group(1)) for m in found if m)
+        return sorted(
+            month
+            for path, month in self._named(_JOURNAL_NAME)
+            if month is not None and _is_regular(path)
+        )
 
     def _decode(self, path: Path, shape: type[_Header]) -> Any:
         month = _FILE_NAME.fullmatch(path.name).group(1)  # type: ignore[union-attr]
         purge = f"cursor-billing cache purge --month {month}"
+        self.check_folders()
         try:
-            handle = path.open("rb")
+            handle = _open_regular(path)
         except FileNotFoundError:
             raise CacheError(
                 f"no cache file for {month} ({path})", hint="run `cursor-billing fetch` first"
@@ -230,7 +363,7 @@ class CacheDir:
                 f"{path} holds month {data.month!r}, not {month}",
                 hint=f"remove it with `{purge}` and fetch again",
             )
-        if data.total_events != len(data.events):
+        if isinstance(data, _RawFile | _BillingFile) and data.total_events != len(data.events):
             raise CacheError(
                 f"{path} says total_events={data.total_events} but holds {len(data.events)} events",
                 hint=f"remove it with `{purge}` and fetch again",
@@ -256,7 +389,54 @@ def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
 _DECODERS: dict[type[_Header], msgspec.json.Decoder[Any]] = {
     _RawFile: jsonout.exact_decoder(_RawFile),
     _BillingFile: msgspec.json.Decoder(_BillingFile),
+    _Header: msgspec.json.Decoder(_Header),  # the events skipped: is there anything to fetch?
 }
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a cache file for reading, refusing anything but a regular file: a FIFO would
+    block forever, a link could point anywhere."""
+    descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise CacheError(f"{path} is not a regular file", hint="move it out of the folder")
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def check_folder_safe(folder: Path) -> None:
+    """A data or cache folder that exists must be the user's own and not writable by everyone:
+    otherwise another local user could read the e-mails, or plant files and links in it."""
+    if os.name == "nt":  # ACLs, not modes: nothing this check could read
+        return
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise CacheError(f"cannot use {folder}: {error.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise CacheError(f"{folder} is not a folder", hint="point --data-dir at a folder")
+    if info.st_uid != os.geteuid():
+        raise CacheError(
+            f"refusing {folder}: it belongs to another user (uid {info.st_uid}), who could read "
+            "or replace the cached data",
+            hint="use a folder of your own with --data-dir (or billing.data_dir)",
+        )
+    if info.st_mode & stat.S_IWOTH:
+        raise CacheError(
+            f"refusing {folder}: every user can write in it and plant files there",
+            hint=f"make it private with `chmod 700 {folder}`",
+        )
 
 
 def _lock_exclusively(descriptor: int) -> None:
@@ -284,11 +464,15 @@ def ensure_private_dir(folder: Path) -> None:
 
 
 def write_private(path: Path, content: bytes) -> None:
-    """Atomically replace `path` with `content`, mode 0600, its folder 0700."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Atomically replace `path` with `content`, mode 0600, its folder 0700: the one way the
+    tool writes a file (cache, journal start, report, exports). The temporary file has a random
+    name and is created fresh, never through an existing file or link, so in a shared folder
+    nobody can pre-create it; the rename then replaces `path` itself, never a link's target."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         ensure_private_dir(path.parent)
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+        descriptor = os.open(temporary, flags, 0o600)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(content)
@@ -342,9 +526,12 @@ class CacheEntry:
     source: DataSource = "api"
     error: CacheError | None = None
     warnings: tuple[str, ...] = ()
+    status: MonthStatus | None = None  # None when the file could not be read
 
 
-def list_entries(cache_dir: CacheDir, cost_basis: CostBasis) -> list[CacheEntry]:
+def list_entries(
+    cache_dir: CacheDir, cost_basis: CostBasis, now: datetime | None = None
+) -> list[CacheEntry]:
     """A row per cached month with its billable on-demand cost; an unreadable file gets a
     row with its error, so one bad month does not hide the others."""
     entries = []
@@ -372,6 +559,7 @@ def list_entries(cache_dir: CacheDir, cost_basis: CostBasis) -> list[CacheEntry]
                 fetched_at=cached.fetched_at,
                 warnings=(*([cached.warning] if cached.warning else []), *folded.warnings),
                 source=cached.source,
+                status=cached.status(now or datetime.now(timezone.utc)),
             )
         )
     return entries

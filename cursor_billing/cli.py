@@ -4,6 +4,7 @@ where errors become exit codes (SPEC §9)."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -35,6 +36,9 @@ class _ErrorHandlingGroup(TyperGroup):
                 "interrupted", "run the same command again: a fetch resumes where it stopped"
             )
             raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:  # `… | head` closed stdout: what was wanted has been read
+            _discard_stdout()
+            raise typer.Exit(ExitCode.OK) from None
         except (typer.Exit, typer.Abort, typer.TyperException) as stop:  # Typer reports its own
             raise stop
         except Exception as failure:
@@ -47,6 +51,18 @@ class _ErrorHandlingGroup(TyperGroup):
                 "run again with --debug for the traceback",
             )
             raise typer.Exit(ExitCode.FAILED) from None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that Python's flush at exit finds no closed pipe
+    and prints no 'Exception ignored' complaint."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def debug_enabled(ctx: typer.Context) -> bool:
@@ -99,4 +115,11 @@ app.add_typer(cache.app, name="cache")
 
 
 def main() -> None:
-    app(prog_name="cursor-billing")
+    try:
+        try:
+            app(prog_name="cursor-billing")
+        finally:
+            sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+    except BrokenPipeError:
+        _discard_stdout()
+        sys.exit(ExitCode.OK)

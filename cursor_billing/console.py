@@ -3,13 +3,21 @@ warnings and errors. The only module that creates rich consoles."""
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 
 from cursor_billing.text import printable
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1 here; a closed pipe (`… | head`) is handled once, at the top (cli).
+        raise BrokenPipeError
+
+
+stdout = _Console(highlight=False)
+# Soft wrap: an error line stays one line whatever the width, on a terminal or not.
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_data(text: str) -> None:
@@ -28,3 +36,16 @@ def error(message: str, hint: str | None = None) -> None:
     stderr.print(f"[bold red]Error:[/] {escape(printable(message))}", soft_wrap=True)
     if hint:
         stderr.print(f"[dim]Hint:[/] {escape(printable(hint))}", soft_wrap=True)
+
+
+def print_table(table: RenderableType, console: Console | None = None) -> None:
+    """A table on a terminal as rich draws it; piped, without the spaces that pad its lines."""
+    console = console or stdout
+    if console.is_terminal:
+        console.print(table)
+        return
+    with console.capture() as captured:
+        console.print(table)
+    lines = captured.get().split("\n")
+    console.file.write("\n".join(line.rstrip() for line in lines))
+    console.file.flush()

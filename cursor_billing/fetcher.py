@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
 from cursor_billing import jsonout
-from cursor_billing.cache import CacheDir, MonthlyCache, ensure_private_dir
+from cursor_billing.cache import CacheDir, MonthlyCache, write_private
 from cursor_billing.client import AdminApiClient
 from cursor_billing.errors import CacheError, UsageError
 from cursor_billing.events import is_kept
@@ -24,7 +24,7 @@ from cursor_billing.months import (
     DAY_MS,
     Month,
     MonthWindow,
-    check_not_future,
+    check_fetchable,
     epoch_ms,
     months_back,
     split_windows,
@@ -36,12 +36,16 @@ class MonthResult:
     """What the fetch did for one month, for the summary."""
 
     month: Month
-    action: str  # skipped · fetched · refreshed · resumed
+    action: FetchAction
     events: int = 0  # kept events in the cache afterwards
     requests: int = 0
     retries: int = 0
     complete: bool = False
     warnings: list[str] = field(default_factory=list)
+    unreliable: list[str] = field(default_factory=list)  # saved in the file as its `warnings`
+
+
+FetchAction = Literal["skipped", "fetched", "refreshed", "resumed"]
 
 
 class FetchObserver(Protocol):
@@ -77,6 +81,7 @@ class _PageRecord(msgspec.Struct, omit_defaults=True):
     has_next: bool = False
     events: list[dict[str, Any]] = []
     restart: bool = False
+    size: int = 0  # the page size asked for; 0 in journals written before it was recorded
 
 
 @dataclass
@@ -92,7 +97,7 @@ def months_to_fetch(
     if labels and count is not None:
         raise UsageError("use either --month or --months-back, not both")
     if labels:
-        return sorted({check_not_future(Month.parse(label), now) for label in labels})
+        return sorted({check_fetchable(Month.parse(label), now) for label in labels})
     return months_back(count if count is not None else default_count, now)
 
 
@@ -118,8 +123,25 @@ class Fetcher:
         self.results: list[MonthResult] = []
         client.on_retry = observer.retrying
 
+    def has_work(self, months: list[Month], refresh: bool = False) -> bool:
+        """Whether fetching the months would write anything. When not (every month complete),
+        the fetch needs neither the lock nor write access to the folder."""
+        leftovers = [s for s in self.cache_dir.strays() if s.kind == "leftover temporary file"]
+        if refresh or leftovers or self.cache_dir.journal_months():
+            return True
+        for month in months:
+            if not self.cache_dir.path_for(month).exists():
+                return True
+            cached = self.cache_dir.read(month, with_events=False)
+            if cached.timezone != self.timezone_name or self._plan(month, cached) is not None:
+                return True
+        return False
+
     def fetch(self, months: list[Month], refresh: bool = False) -> list[MonthResult]:
-        """Fetch the months in turn; `self.results` holds the finished ones even if one fails."""
+        """Fetch the months in turn; `self.results` holds the finished ones even if one fails.
+        Run it under the cache's fetch lock."""
+        for path in self.cache_dir.remove_leftovers():
+            self.observer.warning(f"removed {path.name}, left by a write that was killed")
         for done, month in enumerate(months):
             self.results.append(self.fetch_month(month, refresh, done, len(months)))
         return self.results
@@ -147,9 +169,14 @@ class Fetcher:
                 return result
             result.action = "refreshed" if plan.mode == "tail" else "fetched"
             journal.start(plan)
+        elif plan.page_size != self.page_size:
+            self.observer.warning(
+                f"{month.title}: resuming a fetch started with page size {plan.page_size}; "
+                f"page size {self.page_size} applies from its next window"
+            )
         self.observer.month_started(month, result.action, done, total)
         cached = self._run(month, plan, cached, journal, result)
-        if result.action == "resumed" and not cached.complete:
+        if result.action == "resumed" and not cached.complete and not cached.warnings:
             follow_up = self._plan(month, cached)  # bring a resumed current month up to now
             if follow_up is not None:
                 journal.start(follow_up)
@@ -191,6 +218,8 @@ class Fetcher:
         end_ms = min(self.now_ms, month_end)
         if cached is None:
             start_ms, mode = month_start, "full"
+        elif cached.warnings:  # unreliable: its counts disagreed, so none of it is trusted
+            start_ms, mode = month_start, "full"
         elif cached.complete:
             return None
         else:
@@ -213,13 +242,16 @@ class Fetcher:
         states = journal.windows
         fetched: list[dict[str, Any]] = []
         trusted_end_ms = plan.end_ms  # the data of a window that disagreed twice is suspect
+        unreliable = []
         for index, window in enumerate(windows):
-            events, trusted = self._window(
+            events, problem = self._window(
                 month, plan, index, window, windows, states, journal, result
             )
             fetched.extend(events)
-            if not trusted:
+            if problem:
+                unreliable.append(problem)
                 trusted_end_ms = min(trusted_end_ms, window.start_ms - 1)
+        result.unreliable = unreliable
         month_start, month_end = month.start_ms(self.zone), month.end_ms(self.zone)
         kept_before = (
             []
@@ -231,11 +263,13 @@ class Fetcher:
             month=month,
             timezone=self.timezone_name,
             fetched_at=datetime.fromtimestamp(plan.started_ms / 1000, timezone.utc),
-            # Covered only up to a suspect window: the next fetch reads it again.
+            # Covered only up to a suspect window; the warnings make the next fetch read it
+            # whole again.
             complete=trusted_end_ms == month_end and plan.started_ms > month_end + DAY_MS,
             covered_start_ms=month_start,
             covered_end_ms=trusted_end_ms,
             events=events,
+            warnings=unreliable,
         )
         self.cache_dir.write(updated)
         journal.remove()
@@ -251,15 +285,15 @@ class Fetcher:
         states: dict[int, _WindowState],
         journal: _Journal,
         result: MonthResult,
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """The window's kept events, and whether their count could be trusted."""
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The window's kept events, and why their count cannot be trusted (None: it can)."""
         state = states.setdefault(index, _WindowState())
         while True:
             page = len(state.pages) + 1
+            # A window goes on with the page size it started with: its pages are numbered in it.
+            page_size = (state.pages[0].size or plan.page_size) if state.pages else self.page_size
             while not state.pages or state.pages[-1].has_next:
-                response = self.client.usage_page(
-                    window.start_ms, window.end_ms, page, plan.page_size
-                )
+                response = self.client.usage_page(window.start_ms, window.end_ms, page, page_size)
                 kept = [e for e in response.events if is_kept(e)]
                 outside = [e for e in kept if not _inside(e, window)]
                 if outside:
@@ -277,8 +311,9 @@ class Fetcher:
                     len(response.events),
                     response.has_next_page,
                     kept,
+                    size=page_size,
                 )
-                stop = _stop_reason(record, plan.page_size)
+                stop = _stop_reason(record, page_size)
                 if stop:
                     record.has_next = False
                     self.observer.warning(f"{month.title}: {stop}; stopping at page {page}")
@@ -292,14 +327,14 @@ class Fetcher:
             message = f"{month.title}, {_day(window.start_ms)}–{_day(window.end_ms)}: {problem}"
             if state.attempts >= 2:
                 result.warnings.append(
-                    message + ", twice: kept as partial, the next fetch reads it again"
+                    message + ", twice: saved as unreliable, the next fetch reads it whole again"
                 )
                 self.observer.warning(result.warnings[-1])
-                return _kept_events(state.pages), False
+                return _kept_events(state.pages), message + " (twice)"
             self.observer.warning(message + "; fetching that window once more")
             journal.append(_PageRecord(index, restart=True))
             state.pages, state.attempts = [], state.attempts + 1
-        return _kept_events(state.pages), True
+        return _kept_events(state.pages), None
 
 
 def _count_problem(pages: list[_PageRecord]) -> str | None:
@@ -361,6 +396,9 @@ def _page_progress(states: dict[int, _WindowState], window_count: int) -> tuple[
     return done, known + unknown
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 def _day(epoch_ms_value: int) -> str:
     return datetime.fromtimestamp(epoch_ms_value / 1000, timezone.utc).strftime("%Y-%m-%d")
 
@@ -402,15 +440,17 @@ class _Journal:
             state = self.windows.setdefault(record.window, _WindowState())
             if record.restart:
                 state.pages, state.attempts = [], state.attempts + 1
-            else:
+            elif 1 <= record.page <= len(state.pages) + 1:
+                # By its page number, never by its place: a page written twice replaces the
+                # first copy (and what followed it), so no event counts twice.
+                del state.pages[record.page - 1 :]
                 state.pages.append(record)
+            # A page after a gap is left out: the fetch asks for the missing page again.
         return plan
 
     def start(self, plan: Plan) -> None:
         self.windows = {}
-        ensure_private_dir(self.path.parent)
-        self.path.unlink(missing_ok=True)
-        self._append(jsonout.encode(plan))
+        write_private(self.path, jsonout.encode(plan) + b"\n")
 
     def append(self, record: _PageRecord) -> None:
         self._append(jsonout.encode(record))
@@ -420,11 +460,23 @@ class _Journal:
         self.windows = {}
 
     def _append(self, line: bytes) -> None:
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        """Append one whole line; a line a full disk cut short is cut off again, so the journal
+        stays whole lines, and the error names the file."""
+        try:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | _NOFOLLOW)
+        except OSError as error:
+            raise CacheError(f"cannot write {self.path}: {error.strerror or error}") from None
+        size = os.fstat(descriptor).st_size
         try:
             data = memoryview(line + b"\n")
             while data:
                 data = data[os.write(descriptor, data) :]
             os.fsync(descriptor)
+        except OSError as error:
+            try:
+                os.ftruncate(descriptor, size)
+            except OSError:
+                pass  # a cut line is dropped when the journal is read again
+            raise CacheError(f"cannot write {self.path}: {error.strerror or error}") from None
         finally:
             os.close(descriptor)

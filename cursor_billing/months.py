@@ -12,7 +12,9 @@ from cursor_billing.errors import UsageError
 
 MAX_WINDOW_MS = 30 * 24 * 3600 * 1000
 DAY_MS = 24 * 3600 * 1000
+MAX_MONTHS_BACK = 60
 _LABEL = re.compile(r"(\d{2})-(\d{4})")
+_ISO_LABEL = re.compile(r"(\d{4})-(\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -23,11 +25,18 @@ class Month:
 
     @classmethod
     def parse(cls, label: str) -> Month:
-        """`MM-YYYY` → Month; anything else is a usage error."""
-        match = _LABEL.fullmatch(label.strip())
-        if not match or not 1 <= int(match.group(1)) <= 12 or int(match.group(2)) < 1970:
+        """`MM-YYYY` (or `YYYY-MM`) → Month; anything else is a usage error. Any year parses:
+        whether a month makes sense for a fetch is `check_fetchable`'s question."""
+        text = label.strip()
+        if match := _LABEL.fullmatch(text):
+            number, year = int(match.group(1)), int(match.group(2))
+        elif match := _ISO_LABEL.fullmatch(text):
+            year, number = int(match.group(1)), int(match.group(2))
+        else:
+            number = year = 0
+        if not 1 <= number <= 12 or year < 1:
             raise UsageError(f"'{label}' is not a month: expected MM-YYYY, e.g. 01-2026")
-        return cls(int(match.group(2)), int(match.group(1)))
+        return cls(year, number)
 
     @classmethod
     def containing(cls, moment: datetime) -> Month:
@@ -56,6 +65,9 @@ class Month:
         return self.next().start_ms(zone) - 1
 
 
+FIRST_MONTH = Month(2023, 1)  # Cursor's Admin API holds nothing older
+
+
 @dataclass(frozen=True)
 class MonthWindow:
     """One API request range: both bounds inclusive, epoch milliseconds."""
@@ -75,18 +87,24 @@ def split_windows(start_ms: int, end_ms: int) -> list[MonthWindow]:
 
 
 def months_back(count: int, now: datetime) -> list[Month]:
-    """The current month (in `now`'s zone) and the count−1 before it, oldest first."""
-    if count < 1:
-        raise UsageError(f"--months-back must be at least 1, not {count}")
+    """The current month (in `now`'s zone) and the count−1 before it, oldest first; months
+    before `FIRST_MONTH` are left out (the API has nothing there)."""
+    if not 1 <= count <= MAX_MONTHS_BACK:
+        raise UsageError(f"--months-back must be 1 to {MAX_MONTHS_BACK}, not {count}")
     months = [Month.containing(now)]
-    while len(months) < count:
+    while len(months) < count and months[-1].previous() >= FIRST_MONTH:
         months.append(months[-1].previous())
     return months[::-1]
 
 
-def check_not_future(month: Month, now: datetime) -> Month:
+def check_fetchable(month: Month, now: datetime) -> Month:
+    """A month a fetch may ask the API for: not in the future, not before 01-2023."""
     if month > Month.containing(now):
         raise UsageError(f"{month.label} is in the future: nothing to fetch yet")
+    if month < FIRST_MONTH:
+        raise UsageError(
+            f"{month.label} is before {FIRST_MONTH.label}: Cursor's Admin API has no usage that old"
+        )
     return month
 
 

@@ -55,7 +55,8 @@ def test_month_filters(cli, three_months, args, months):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--month", "2026-01"], "'2026-01' is not a month"),
+        (["--month", "2026-13"], "'2026-13' is not a month"),
+        (["--month", "2026-03"], "not cached: 03-2026"),  # YYYY-MM is a month too (SPEC §2)
         (["--month", "03-2026"], "not cached: 03-2026"),
         (["--since", "02-2026", "--until", "01-2026"], "--since 02-2026 is after --until 01-2026"),
         (["--since", "05-2026"], "no cached month between 05-2026 and the last"),

@@ -45,10 +45,11 @@ def test_ls_lists_several_months_with_cost_and_state(cli, isolated):
     assert [r["events"] for r in rows] == [0, 3, 1]
     assert [Decimal(str(r["cost_cents"])) for r in rows] == [0, Decimal("100.75"), Decimal("0.35")]
     assert [r["complete"] for r in rows] == [True, True, False]  # legacy files are complete
+    assert [r["status"] for r in rows] == ["complete", "complete", "closing"]
     assert all(r["size_bytes"] > 0 for r in rows)
     table = cli("cache", "ls")
     assert table.exit_code == 0
-    for text in ("01-2026", "$1.01", "partial", "complete", "2026-02-24T16:30:00Z"):
+    for text in ("01-2026", "$1.01", "closing", "complete", "2026-02-24T16:30:00Z"):
         assert text in table.stdout
 
 
@@ -148,6 +149,7 @@ def test_written_cache_files_are_private_and_round_trip(isolated):
         "complete": True,
         "covered": {"start_ms": 1767225600000, "end_ms": 1769903999999},
         "source": "api",
+        "warnings": [],
         "total_events": 1,
         "events": events,
     }

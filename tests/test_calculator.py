@@ -664,7 +664,7 @@ def test_no_months_at_all():
 def test_month_labels_are_validated_and_added_once():
     calculator = ReportBuilder()
     with pytest.raises(UsageError):
-        calculator.add_month("2026-01", True, [])
+        calculator.add_month("13-2026", True, [])  # YYYY-MM is a month too (SPEC §2)
     calculator.add_month("01-2026", True, [])
     with pytest.raises(ValueError, match="already added"):
         calculator.add_month("01-2026", True, [])

@@ -92,7 +92,7 @@ def test_fetch_caches_exactly_the_on_demand_events_of_each_month(cli, emulator_e
     assert document["complete"] is True
     assert document["covered"] == {"start_ms": JAN.start_ms(UTC), "end_ms": JAN.end_ms(UTC)}
     assert document["timezone"] == "UTC" and document["schema_version"] == 1
-    assert "Fetching page 1/" in result.stderr and "January 2026" in result.stderr
+    assert "Fetching page " in result.stderr and "January 2026" in result.stderr
     bodies = [r.body for r in endpoint_requests(emulator)]
     assert {b["pageSize"] for b in bodies} == {50}
 
@@ -349,7 +349,11 @@ def test_a_bad_request_is_not_retried(cli, emulator_env):
         (["--month", "13-2026"], "'13-2026' is not a month"),
         (["--month", "1-2026"], "'1-2026' is not a month"),
         (["--months-back", "0"], "--months-back must be an integer from 1 to 60, not 0"),
+        (["--months-back", "1000"], "--months-back must be an integer from 1 to 60, not 1000"),
         (["--month", "01-2999"], "01-2999 is in the future"),
+        (["--month", "2999-01"], "01-2999 is in the future"),
+        (["--month", "12-2022"], "12-2022 is before 01-2023"),
+        (["--month", "02-1944"], "02-1944 is before 01-2023"),
         (["--month", "01-2026", "--months-back", "2"], "either --month or --months-back"),
         (["--page-size", "1001"], "--page-size must be an integer from 1 to 1000"),
     ],
@@ -482,15 +486,23 @@ def test_data_changing_while_paging_is_fetched_again_then_reported(emulator_env,
         assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
     else:
         assert len(result.warnings) == 1 and "twice" in result.warnings[0]
-        # Kept as partial, covered only up to the suspect window: the next fetch reads it again.
+        assert len(result.unreliable) == 1
+        # Saved as unreliable, with why: the next fetch reads the whole month again.
         document = json.loads(
             (isolated / "data/monthly_usage_data/01-2026-usage-based-data.json").read_text()
         )
         assert document["complete"] is False
-        assert document["covered"]["end_ms"] == JAN.start_ms(UTC) - 1
+        assert document["warnings"] == result.unreliable
+        assert "the announced total changed while paging" in document["warnings"][0]
+        before = len(endpoint_requests(emulator))
         again = fetcher_at(emulator, isolated, now).fetch_month(JAN, refresh=False)
-        assert (again.action, again.complete, again.warnings) == ("refreshed", True, [])
+        assert (again.action, again.complete, again.unreliable) == ("fetched", True, [])
+        first = endpoint_requests(emulator)[before].body
+        assert (first["startDate"], first["page"]) == (JAN.start_ms(UTC), 1)
         assert canonical(cached_events(isolated, JAN)) == canonical(expected(emulator, JAN))
+        assert "warnings" in json.loads(
+            (isolated / "data/monthly_usage_data/01-2026-usage-based-data.json").read_text()
+        )
 
 
 def test_an_interrupted_refresh_resumes_with_refresh_again(emulator_env, isolated):

@@ -54,4 +54,4 @@ def analyze(
     for index, table in enumerate(tables):
         if index:
             console.stdout.print()
-        console.stdout.print(table)
+        console.print_table(table)

@@ -38,7 +38,9 @@ def ls(
     from cursor_billing.render.json import dumps
 
     settings = settings_for(ctx, config, data_dir, debug)
-    entries = list_entries(CacheDir(settings.cache_dir), settings.cost_basis)  # type: ignore[arg-type]
+    cache_dir = CacheDir(settings.cache_dir)
+    entries = list_entries(cache_dir, settings.cost_basis)  # type: ignore[arg-type]
+    strays = cache_dir.strays()
     if json_output:
         rows = [
             {
@@ -47,6 +49,7 @@ def ls(
                 "events": None if e.error else e.events,
                 "cost_cents": None if e.error else e.cost_cents,
                 "complete": None if e.error else e.complete,
+                "status": None if e.error else e.status,
                 "fetched_at": None if e.error else e.fetched_at,
                 "source": None if e.error else e.source,
                 "size_bytes": e.size_bytes,
@@ -56,10 +59,12 @@ def ls(
             for e in entries
         ]
         console.print_data(dumps(rows))
-    elif entries:
+        for stray in strays:  # stdout stays the months: the folder's other things go here
+            console.warn(f"{stray.path}: {stray.kind}")
+    elif entries or strays:
         from cursor_billing.render.terminal import cache_table
 
-        console.stdout.print(cache_table(entries))
+        console.print_table(cache_table(entries, strays))
     else:
         console.stderr.print(
             f"No cached months in {settings.cache_dir}. Run `cursor-billing fetch`."

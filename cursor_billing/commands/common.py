@@ -156,8 +156,20 @@ def fetch_months(
             fetch(settings, months, refresh, moment, progress, results)
     finally:
         if results:  # also when a later month failed: say what is saved
-            console.stderr.print(fetch_summary_table(results))
+            console.print_table(fetch_summary_table(results), console.stderr)
     return results
+
+
+def fail_if_unreliable(results: list[MonthResult]) -> None:
+    """Exit 1 once the months are saved, when any of them is known to be wrong (SPEC §5)."""
+    from cursor_billing.errors import ApiError
+
+    unreliable = [r.month.label for r in results if r.unreliable]
+    if unreliable:
+        raise ApiError(
+            f"the API's counts disagreed twice for {', '.join(unreliable)}: saved as unreliable",
+            hint="run `cursor-billing fetch` again later: it reads those months whole",
+        )
 
 
 def report_path(settings: Settings, output: str | None) -> Path:
@@ -169,6 +181,10 @@ def report_path(settings: Settings, output: str | None) -> Path:
     path = Path(output).expanduser()
     if output.endswith(("/", os.sep)) or path.is_dir():
         return path / settings.output_filename
+    if path.suffix.lower() not in (".html", ".htm"):
+        from cursor_billing import console
+
+        console.warn(f"{path} will hold HTML (the dashboard), whatever its name says")
     return path
 
 
@@ -177,7 +193,7 @@ def print_report(written: WrittenReport, top: int) -> None:
     from cursor_billing import console
     from cursor_billing.render.terminal import top_spenders_table
 
-    console.stdout.print(top_spenders_table(written.report, top))
+    console.print_table(top_spenders_table(written.report, top))
     console.print_data(str(written.path))
 
 

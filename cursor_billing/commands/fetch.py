@@ -12,6 +12,7 @@ from cursor_billing.commands.common import (
     MonthsBackOption,
     PageSizeOption,
     RefreshOption,
+    fail_if_unreliable,
     fetch_months,
     settings_for,
 )
@@ -36,4 +37,4 @@ def fetch(
     settings = settings_for(
         ctx, config, data_dir, debug, page_size=page_size, months_back=months_back
     )
-    fetch_months(settings, month, months_back, refresh)
+    fail_if_unreliable(fetch_months(settings, month, months_back, refresh))

@@ -14,6 +14,7 @@ from cursor_billing.commands.common import (
     PageSizeOption,
     RefreshOption,
     TopOption,
+    fail_if_unreliable,
     fetch_months,
     now,
     print_report,
@@ -56,3 +57,4 @@ def run(
     months = MonthSelection(months=tuple(r.month for r in results))
     written = write_report(settings, months, path, now(), warn=console.warn)
     print_report(written, settings.top_spenders_count)
+    fail_if_unreliable(results)  # after the report, which marks those months

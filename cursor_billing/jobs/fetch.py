@@ -42,6 +42,10 @@ def fetch(
     fetcher = Fetcher(client, cache_dir, settings.timezone, settings.page_size, now, observer)
     if results is not None:
         fetcher.results = results
-    with cache_dir.fetch_lock(), client:
-        fetcher.fetch(months, refresh)
+    if fetcher.has_work(months, refresh):
+        with cache_dir.fetch_lock(), client:
+            fetcher.fetch(months, refresh)
+    else:  # every month complete: nothing is written, so no lock (and no write access)
+        with client:
+            fetcher.fetch(months, refresh)
     return fetcher.results

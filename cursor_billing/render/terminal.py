@@ -13,7 +13,7 @@ from rich.bar import Bar
 from rich.table import Table
 from rich.text import Text
 
-from cursor_billing.cache import CacheEntry
+from cursor_billing.cache import CacheEntry, StrayFile
 from cursor_billing.csv_import import ImportResult, SkipReason
 from cursor_billing.fetcher import MonthResult
 from cursor_billing.months import Month
@@ -227,7 +227,7 @@ def _wrap_at_hyphens(name: str, width: int) -> str:
     return "\n".join([*lines, name])
 
 
-def cache_table(entries: Sequence[CacheEntry]) -> Table:
+def cache_table(entries: Sequence[CacheEntry], strays: Sequence[StrayFile] = ()) -> Table:
     """`cursor-billing cache ls`: a row per cached month."""
     table = _table("Cached months")
     table.add_column("Month")
@@ -246,11 +246,17 @@ def cache_table(entries: Sequence[CacheEntry]) -> Table:
             entry.month.label,
             count(entry.events),
             money(entry.cost_cents),
-            "complete" if entry.complete else "partial",
+            str(entry.status or "unreadable").replace("_", " "),
             entry.source,
             Text(entry.fetched_at),
             size(entry.size_bytes),
         )
+    for stray in strays:
+        table.add_row(Text(stray.path.name), "", "", stray.kind, "", "", size(stray.size_bytes))
+    table.caption = (
+        "Events = the on-demand chargeable events kept in the cache; analyze's requests = "
+        "the billable ones among them under the chosen cost basis."
+    )
     return table
 
 
@@ -264,7 +270,9 @@ def fetch_summary_table(results: Sequence[MonthResult]) -> Table:
     table.add_column("State")
     for result in results:
         state = "complete" if result.complete else "partial"
-        if result.warnings:
+        if result.unreliable:
+            state = "unreliable"
+        elif result.warnings:
             state += ", see warnings"
         table.add_row(
             result.month.label,
