@@ -3,7 +3,6 @@ its owner only, and never trusted when it is not whole and right."""
 
 from __future__ import annotations
 
-import enum
 import mmap
 import os
 import re
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from cursor_billing import jsonout
-from cursor_billing.choices import CostBasis, DataSource
+from cursor_billing.choices import CostBasis, DataSource, MonthStatus
 from cursor_billing.errors import CacheError
 from cursor_billing.events import ZERO, UsageEvent
 from cursor_billing.months import FIRST_MONTH, Month, epoch_ms
@@ -39,15 +38,6 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
-class MonthStatus(enum.StrEnum):
-    """How far a cached month can be trusted (SPEC §5, §7)."""
-
-    COMPLETE = "complete"  # its whole range fetched at least 24 h after it ended
-    CLOSING = "closing"  # ended, but fetched less than 24 h after its end
-    IN_PROGRESS = "in_progress"  # the current month
-    UNRELIABLE = "unreliable"  # the API's counts disagreed twice: read whole next time
-
-
 def month_status(
     month: Month,
     timezone_name: str | None,
@@ -60,13 +50,13 @@ def month_status(
     """The one classification of a cached month from its file's fields and the clock. CSV
     imports and files of the original script (no `covered`) are complete by definition."""
     if warnings:
-        return MonthStatus.UNRELIABLE
+        return "unreliable"
     if complete or source == "csv" or legacy:
-        return MonthStatus.COMPLETE
+        return "complete"
     zone = ZoneInfo(timezone_name or "UTC")
     if epoch_ms(now) <= month.end_ms(zone):
-        return MonthStatus.IN_PROGRESS
-    return MonthStatus.CLOSING
+        return "in_progress"
+    return "closing"
 
 
 class Covered(msgspec.Struct):

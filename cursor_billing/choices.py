@@ -18,6 +18,9 @@ NOTIFY_FORMATS: tuple[NotifyFormat, ...] = get_args(NotifyFormat)
 Source = Literal["cloud_agent", "automation", "service_account", "headless", "human"]
 SOURCES: tuple[Source, ...] = get_args(Source)
 
+# How far a cached month can be trusted (SPEC §5, §7): complete = its whole range fetched at
+# least 24 h after it ended; closing = ended, fetched less than 24 h after its end; in_progress =
+# the current month; unreliable = the API's counts disagreed twice (read whole next time).
 MonthStatus = Literal["complete", "closing", "in_progress", "unreliable"]
 
 DataSource = Literal["api", "csv"]  # where a month's events came from (SPEC §6, §12)

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cursor_billing.cache import CacheDir, CachedMonth
-from cursor_billing.choices import MonthStatus
+from cursor_billing.cache import CacheDir
 from cursor_billing.errors import CacheError, UsageError
 from cursor_billing.ledger import Ledger, MonthLedger, fold_month
-from cursor_billing.months import Month, epoch_ms
+from cursor_billing.months import Month
 from cursor_billing.settings import Settings
 from cursor_billing.views.report import BillingReport, ReportOptions, billing_report
 
@@ -77,7 +76,8 @@ def load_ledger(
             month,
             cached.events,
             ZoneInfo(zone),
-            status=month_status(cached, now),
+            status=cached.status(now),
+            source=cached.source,
             covered_end_ms=cached.covered.end_ms if cached.covered else None,
         )
         for warning in month_ledger.warnings:
@@ -97,17 +97,6 @@ def load_ledger(
             f"they are reported in {zone} (`cursor-billing fetch --refresh` regroups them)"
         )
     return Ledger(zone, tuple(folded))
-
-
-def month_status(cached: CachedMonth, now: datetime) -> MonthStatus:
-    """complete, or else in progress (the current month) or closing (ended, fetched less than
-    a day after its end)."""
-    if cached.complete:
-        return "complete"
-    zone = ZoneInfo(cached.timezone or "UTC")
-    if epoch_ms(now) <= cached.month.end_ms(zone):
-        return "in_progress"
-    return "closing"
 
 
 def select_months(
