@@ -27,6 +27,7 @@ from cursor_billing.errors import ApiError, AuthError, UsageError
 from cursor_billing.text import printable
 
 USAGE_EVENTS_PATH = "/teams/filtered-usage-events"
+GROUPS_PATH = "/teams/groups"
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 MAX_INTERVAL_SECONDS = 60.0
 MAX_RETRY_AFTER_SECONDS = 300.0  # a longer Retry-After ends the run instead of hanging it
@@ -170,7 +171,20 @@ class AdminApiClient:
         body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": page_size}
         return self._post(USAGE_EVENTS_PATH, body, parse_usage_page)
 
-    def _post(self, path: str, body: dict[str, Any], parse: Callable[[bytes], Any]) -> Any:
+    def billing_groups(self) -> bytes:
+        """`GET /teams/groups` of the current billing cycle, as received once it was checked to
+        be a list of groups (SPEC §11). A 403 means the team has no billing groups (Enterprise)."""
+        return self._post(GROUPS_PATH, None, _checked_groups, method="GET", refusal=_groups_refusal)
+
+    def _post(
+        self,
+        path: str,
+        body: dict[str, Any] | None,
+        parse: Callable[[bytes], Any],
+        *,
+        method: str = "POST",
+        refusal: Callable[[_Answer], Exception] | None = None,
+    ) -> Any:
         waits = backoff.expo(
             base=2, factor=self.backoff_base_seconds, max_value=MAX_INTERVAL_SECONDS
         )
@@ -183,7 +197,7 @@ class AdminApiClient:
             self.stats.requests += 1
             rate_limited = False
             try:
-                answer = self._exchange(path, body)
+                answer = self._exchange(path, body, method)
             except httpx.TransportError as error:  # timeouts, refused or dropped connections
                 reason = _describe_transport_error(error, self._http.base_url)
                 if _waiting_cannot_help(error):
@@ -208,7 +222,7 @@ class AdminApiClient:
                     reason = f"HTTP {answer.status}: {answer.message()}"
                     retry_after = answer.retry_after_seconds()
                 else:
-                    raise _refusal(answer)
+                    raise (refusal or _refusal)(answer)
             if rate_limited:
                 now = self.throttle.clock()
                 first_429 = now if first_429 is None else first_429
@@ -236,11 +250,11 @@ class AdminApiClient:
             self.on_retry(reason, wait)
             self.sleep(wait)
 
-    def _exchange(self, path: str, body: dict[str, Any]) -> _Answer:
+    def _exchange(self, path: str, body: dict[str, Any] | None, method: str = "POST") -> _Answer:
         """One request, read whole within `timeout_seconds` and at most `max_page_bytes`."""
         self._deadline.deadline = time.monotonic() + self.timeout_seconds
         try:
-            with self._http.stream("POST", path, json=body) as response:
+            with self._http.stream(method, path, json=body) as response:
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > self.max_page_bytes:
                     raise MalformedAnswer(self._too_large())
@@ -370,6 +384,26 @@ def _refusal(answer: _Answer) -> Exception:
     if status == 404:
         return ApiError(f"HTTP 404 from {answer.url}: {message}", hint="check CURSOR_API_BASE_URL")
     return ApiError(f"the API rejected the request (HTTP {status}): {message}")
+
+
+def _groups_refusal(answer: _Answer) -> Exception:
+    if answer.status == 403:
+        return AuthError(
+            f"Cursor refused to list billing groups (HTTP 403): {answer.message()}",
+            hint="billing groups are an Enterprise feature; set teams_source: file and "
+            "teams_file: a CSV with columns email,team",
+        )
+    return _refusal(answer)
+
+
+def _checked_groups(content: bytes) -> bytes:
+    from cursor_billing.teams import MalformedGroups, parse_billing_groups
+
+    try:
+        parse_billing_groups(content)
+    except MalformedGroups as error:
+        raise MalformedAnswer(f"the API's billing groups are malformed: {error}") from None
+    return content
 
 
 def _waiting_cannot_help(error: BaseException) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import NamedTuple, TypeVar
@@ -118,6 +118,7 @@ class Ledger:
     timezone: str
     months: tuple[MonthLedger, ...]
     _relabel: Callable[[Row], Row] | None = field(default=None, repr=False, compare=False)
+    has_teams: bool = False  # rows carry a team (SPEC §11); None teams otherwise
 
     @property
     def zone(self) -> ZoneInfo:
@@ -150,7 +151,7 @@ class Ledger:
             _replace_rows(m, tuple(r for r in m.rows if first <= r.day <= last))
             for m in self.months
         )
-        return Ledger(self.timezone, months, self._relabel)
+        return replace(self, months=months)
 
     def relabel_users(self, name_of: Callable[[Row], str]) -> Ledger:
         """The same ledger with every row's user renamed (to a pseudonym, say); the new name
@@ -161,7 +162,7 @@ class Ledger:
             row = previous(row) if previous else row
             return row._replace(user=name_of(row))
 
-        return Ledger(self.timezone, self.months, relabel)
+        return replace(self, _relabel=relabel)
 
     def group(self, basis: CostBasis, key: Callable[[Row], K]) -> dict[K, Tally]:
         """The rows the basis counts, summed by `key`."""
@@ -205,28 +206,28 @@ def fold_month(
     status: MonthStatus = "complete",
     covered_end_ms: int | None = None,
     source: str = "api",
+    team_of: Callable[[str, int], str] | None = None,
 ) -> MonthLedger:
     """Fold one month's cached events into rows. Only on-demand chargeable events count; every
     one is kept with both costs, so any basis can be asked later. A cost that is not a finite
-    number (NaN, Infinity) counts as 0, and the month says how many there were."""
+    number (NaN, Infinity) counts as 0, and the month says how many there were.
+
+    `team_of(e-mail, timestamp ms)` names each event's team (SPEC §11); the team is part of the
+    row's key, so a user who moved mid-day has one row per team that day. Without it rows carry
+    no team."""
     day_starts = _day_starts(month, zone)
     try:
-        cells, negative, not_finite = _fold(events, day_starts, careful=False)
+        cells, negative, not_finite = _fold(events, day_starts, team_of, careful=False)
     except ArithmeticError:  # a NaN compared
         not_finite = -1
     if not_finite < 0:  # some cost is NaN or infinite: fold again, checking every event
-        cells, negative, not_finite = _fold(events, day_starts, careful=True)
+        cells, negative, not_finite = _fold(events, day_starts, team_of, careful=True)
     first_day = date(month.year, month.month, 1)
     rows = tuple(
-        Row(
-            first_day + timedelta(days=index),
-            user,
-            model,
-            source_name,
-            token_based,
-            *cell,
+        Row._make(
+            (first_day + timedelta(days=index), user, model, source_name, token_based, *cell, team)
         )
-        for (index, user, model, source_name, token_based), cell in cells.items()
+        for (index, user, model, source_name, token_based, team), cell in cells.items()
     )
     warnings = []
     if not_finite:
@@ -248,11 +249,14 @@ def fold_month(
     )
 
 
-_Cells = dict[tuple[int, str, str, Source, bool], list]
+_Cells = dict[tuple[int, str, str, Source, bool, str | None], list]
 
 
 def _fold(
-    events: Sequence[UsageEvent], day_starts: list[int], careful: bool
+    events: Sequence[UsageEvent],
+    day_starts: list[int],
+    team_of: Callable[[str, int], str] | None,
+    careful: bool,
 ) -> tuple[_Cells, int, int]:
     """(cells, negative events, non-finite events or -1 when a sum is not finite and `careful`
     was off). An event whose timestamp is outside the month (a clock moved) counts on the
@@ -279,7 +283,8 @@ def _fold(
             index = bisect.bisect_right(day_starts, stamp) - 1
             if not 0 <= index <= last_day:
                 index = 0 if index < 0 else last_day
-            key = (index, event.userEmail, event.model, event.source, event.isTokenBasedCall)
+            team = None if team_of is None else team_of(event.userEmail, stamp)
+            key = (index, event.userEmail, event.model, event.source, event.isTokenBasedCall, team)
             cell = cells.get(key)
             if cell is None:
                 cell = cells[key] = [0, 0, 0, 0, 0, ZERO, ZERO, ZERO]

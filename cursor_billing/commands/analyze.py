@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cursor_billing.commands.common import (
+    AnonymizeOption,
     ConfigOption,
     DataDirOption,
     DebugOption,
@@ -30,19 +31,22 @@ def analyze(
     since: SinceOption = None,
     until: UntilOption = None,
     top: TopOption = None,
+    anonymize: AnonymizeOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Who spends, on which models, and is it growing: tables from the cache, no API call.
 
-    Example: cursor-billing analyze --since 01-2026 --top 10
+    Example: cursor-billing analyze --since 01-2026 --top 10 --anonymize
     """
     from cursor_billing import console
     from cursor_billing.jobs.analyze import analyze as analyze_cache
 
     settings = settings_for(ctx, config, data_dir, debug, top_spenders_count=top)
-    report = analyze_cache(settings, selection(month, since, until), now(), warn=console.warn)
+    report = analyze_cache(
+        settings, selection(month, since, until), now(), warn=console.warn, anonymize=anonymize
+    )
     if json_output:
         from cursor_billing.render.json import analysis_document, dumps
 

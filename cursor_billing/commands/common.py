@@ -101,6 +101,13 @@ MonthsBackOption = Annotated[
         show_default=False,
     ),
 ]
+AnonymizeOption = Annotated[
+    bool,
+    typer.Option(
+        "--anonymize",
+        help="Replace every e-mail by a stable pseudonym (key in <data_dir>/.anonymize-key).",
+    ),
+]
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Re-fetch even complete months.")]
 PageSizeOption = Annotated[
     int | None,

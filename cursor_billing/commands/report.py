@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cursor_billing.commands.common import (
+    AnonymizeOption,
     ConfigOption,
     DataDirOption,
     DebugOption,
@@ -28,6 +29,7 @@ def report(
     since: SinceOption = None,
     until: UntilOption = None,
     top: TopOption = None,
+    anonymize: AnonymizeOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
@@ -42,5 +44,12 @@ def report(
     settings = settings_for(ctx, config, data_dir, debug, top_spenders_count=top)
     path = report_path(settings, output)
     # Written before anything is printed: a path that cannot be written leaves stdout empty.
-    written = write_report(settings, selection(month, since, until), path, now(), warn=console.warn)
+    written = write_report(
+        settings,
+        selection(month, since, until),
+        path,
+        now(),
+        warn=console.warn,
+        anonymize=anonymize,
+    )
     print_report(written, settings.top_spenders_count)

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from cursor_billing.anonymize import pseudonyms
 from cursor_billing.cache import CacheDir
 from cursor_billing.errors import CacheError, UsageError
 from cursor_billing.ledger import Ledger, MonthLedger, fold_month
 from cursor_billing.months import Month
 from cursor_billing.settings import Settings
+from cursor_billing.teams import TeamMapping, team_mapping
 from cursor_billing.views.report import BillingReport, ReportOptions, billing_report
 
 Warn = Callable[[str], None]
@@ -39,28 +41,48 @@ class MonthSelection:
 
 
 def analyze(
-    settings: Settings, selection: MonthSelection, now: datetime, warn: Warn = _ignore
+    settings: Settings,
+    selection: MonthSelection,
+    now: datetime,
+    warn: Warn = _ignore,
+    *,
+    anonymize: bool = False,
 ) -> BillingReport:
     """The report on the cached months the selection picks (`analyze` and `report`)."""
-    ledger = load_ledger(settings, selection, now, warn)
-    return billing_report(ledger, report_options(settings))
+    ledger = load_ledger(settings, selection, now, warn, anonymize=anonymize)
+    return billing_report(ledger, report_options(settings, anonymize))
 
 
-def report_options(settings: Settings) -> ReportOptions:
+def report_options(settings: Settings, anonymized: bool = False) -> ReportOptions:
     return ReportOptions(
-        cost_basis=settings.cost_basis,  # type: ignore[arg-type]
+        cost_basis=settings.cost_basis,
         expensive_models=tuple(settings.expensive_models),
         expensive_models_count=settings.expensive_models_count,
+        anonymized=anonymized,
     )
 
 
 def load_ledger(
-    settings: Settings, selection: MonthSelection, now: datetime, warn: Warn = _ignore
+    settings: Settings,
+    selection: MonthSelection,
+    now: datetime,
+    warn: Warn = _ignore,
+    *,
+    teams: TeamMapping | None = None,
+    anonymize: bool = False,
 ) -> Ledger:
     """Read the selected months one at a time and fold each into the ledger.
 
+    `teams` assigns each event its team (SPEC §11); by default the mapping the settings
+    configure (`team_mapping(settings)`, None without teams). Its `fingerprint` names what it
+    was built from, so anything caching folded months can key on it. `anonymize` replaces every
+    e-mail by its pseudonym (SPEC §14), keyed by `<data_dir>/.anonymize-key`.
+
     Months are grouped in the time zone they were fetched in; when the config names another
     one, the ledger follows the zone of its months, and a warning says how to regroup."""
+    if teams is None:
+        teams = team_mapping(settings)
+    team_of = teams.team_of if teams else None
     cache_dir = CacheDir(settings.cache_dir)
     today = Month.containing(now.astimezone(settings.zone))
     months = select_months(cache_dir, selection, today, warn)
@@ -79,6 +101,7 @@ def load_ledger(
             status=cached.status(now),
             source=cached.source,
             covered_end_ms=cached.covered.end_ms if cached.covered else None,
+            team_of=team_of,
         )
         for warning in month_ledger.warnings:
             warn(warning)
@@ -96,7 +119,11 @@ def load_ledger(
             f"the cached months were fetched in time zone {zone}, not {settings.timezone}: "
             f"they are reported in {zone} (`cursor-billing fetch --refresh` regroups them)"
         )
-    return Ledger(zone, tuple(folded))
+    ledger = Ledger(zone, tuple(folded), has_teams=teams is not None)
+    if anonymize:
+        pseudonym = pseudonyms(settings.data_dir)
+        ledger = ledger.relabel_users(lambda row: pseudonym(row.user))
+    return ledger
 
 
 def select_months(

@@ -10,6 +10,7 @@ from cursor_billing.errors import UsageError
 from cursor_billing.fetcher import Fetcher, FetchObserver, MonthResult
 from cursor_billing.months import Month
 from cursor_billing.settings import Settings
+from cursor_billing.teams import save_billing_groups
 
 
 def fetch(
@@ -42,8 +43,12 @@ def fetch(
     fetcher = Fetcher(client, cache_dir, settings.timezone, settings.page_size, now, observer)
     if results is not None:
         fetcher.results = results
-    if fetcher.has_work(months, refresh):
+    groups = settings.teams_source == "billing_groups"
+    if groups or fetcher.has_work(months, refresh):
         with cache_dir.fetch_lock(), client:
+            if groups:
+                # First: a team without billing groups learns it before minutes of paging.
+                save_billing_groups(settings.data_dir, client.billing_groups())
             fetcher.fetch(months, refresh)
     else:  # every month complete: nothing is written, so no lock (and no write access)
         with client:

@@ -23,10 +23,12 @@ def write_report(
     path: Path,
     now: datetime,
     warn: Warn = _ignore,
+    *,
+    anonymize: bool = False,
 ) -> WrittenReport:
     """Analyze the selected months and write the dashboard to `path`."""
     from cursor_billing.render.html import write_dashboard
 
-    report = analyze(settings, selection, now, warn)
+    report = analyze(settings, selection, now, warn, anonymize=anonymize)
     write_dashboard(report, path, top=settings.top_spenders_count, generated_at=now)
     return WrittenReport(report, path)

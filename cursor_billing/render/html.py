@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cursor_billing.cache import write_private
 from cursor_billing.months import Month
 from cursor_billing.render.text import (
+    ANONYMIZED,
     BASIS_NAMES,
     NOTHING,
     count,
@@ -296,6 +297,7 @@ def dashboard_view(report: BillingReport, top: int, generated_at: datetime) -> d
         "has_usage": report.has_usage,
         "no_usage": NO_USAGE,
         "partial_note": PARTIAL_NOTE if report.partial_months else "",
+        "anonymized_note": ANONYMIZED if report.anonymized else "",
         "top": top,
         "users_total": count(len(report.users)),
         "models_total": count(len(report.models)),

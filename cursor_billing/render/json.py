@@ -152,7 +152,19 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
             }
             for model in report.expensive_models
         ],
-        "teams": None,
+        "teams": None
+        if report.teams is None
+        else [
+            {
+                "team": team.team,
+                "cost_cents": number(team.cost_cents),
+                "requests": team.requests,
+                "users": team.users,
+                "top_model": team.top_model,
+                "by_month": by_month(team.by_month),
+            }
+            for team in report.teams
+        ],
         "sources": [
             {
                 "source": row.source,
@@ -183,5 +195,15 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
             }
             for row in report.month_users
         ],
-        "month_teams": None,
+        "month_teams": None
+        if report.month_teams is None
+        else [
+            {
+                "month": row.month.label,
+                "team": row.team,
+                "cost_cents": number(row.cost_cents),
+                "requests": row.requests,
+            }
+            for row in report.month_teams
+        ],
     }

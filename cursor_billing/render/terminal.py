@@ -18,8 +18,10 @@ from cursor_billing.csv_import import ImportResult, SkipReason
 from cursor_billing.fetcher import MonthResult
 from cursor_billing.months import Month
 from cursor_billing.render.text import (
+    ANONYMIZED,
     BASIS_NAMES,
     NOTHING,
+    SOURCE_NAMES,
     compact_count,
     count,
     money,
@@ -29,6 +31,7 @@ from cursor_billing.render.text import (
     size,
     sparkline,
 )
+from cursor_billing.text import printable
 from cursor_billing.views.report import BillingReport, ExpensiveModel, UserSpend
 
 SPARKLINE_MONTHS = 12
@@ -41,13 +44,17 @@ def analysis_tables(report: BillingReport, top: int, width: int = 80) -> list[Ta
     """Everything `cursor-billing analyze` prints, in order; `width` is the terminal's."""
     if not report.has_usage:
         return [summary_table(report), monthly_trend_table(report), _empty("Users", NO_USAGE)]
-    return [
+    tables = [
         summary_table(report),
         monthly_trend_table(report),
         top_spenders_table(report, top),
         top_models_table(report, top),
         expensive_users_table(report, top, width=width),
     ]
+    if report.teams is not None:
+        tables.append(teams_table(report, top))
+    tables.append(sources_table(report))
+    return tables
 
 
 def summary_table(report: BillingReport) -> Table:
@@ -71,6 +78,8 @@ def summary_table(report: BillingReport) -> Table:
     table.add_row("Requests", count(summary.total_requests))
     table.add_row("Costliest model", Text(summary.costliest_model or NOTHING))
     table.add_row("Top spender", Text(summary.top_spender or NOTHING))
+    if report.anonymized:
+        table.caption = ANONYMIZED
     return table
 
 
@@ -131,7 +140,68 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
         notes.append(
             f"Trend = spend per month, {trend_months[0].label} to {trend_months[-1].label}"
         )
+    if report.anonymized:
+        notes.append(ANONYMIZED)
     table.caption = "\n".join(notes)
+    return table
+
+
+def teams_table(report: BillingReport, top: int) -> Table:
+    """Who pays (SPEC §11): each team's spend, its share of the total, and its trend."""
+    teams = (report.teams or ())[: max(top, 0)]
+    title = f"Top {len(teams)} of {count(len(report.teams or ()))} teams by on-demand spend"
+    if not teams:
+        return _empty(title, NO_USAGE if not report.teams else "No rows asked for.")
+    trend_months = report.months[-SPARKLINE_MONTHS:]
+    total = report.summary.total_cost_cents
+    table = _table(title)
+    _name_column(table, "Team", min_width=10, ratio=2)
+    _number_column(table, "Cost")
+    _number_column(table, "Share")
+    _number_column(table, "Requests")
+    _number_column(table, "Users")
+    _name_column(table, "Top model", max_width=24, min_width=10, ratio=2)
+    if len(trend_months) > 1:
+        table.add_column("Trend", no_wrap=True)
+    for team in teams:
+        cells: list[Text | str] = [
+            Text(printable(team.team)),
+            money(team.cost_cents),
+            share(team.cost_cents / total) if total else NOTHING,
+            count(team.requests),
+            count(team.users),
+            Text(printable(team.top_model)),
+        ]
+        if len(trend_months) > 1:
+            cells.append(sparkline([team.by_month[month] for month in trend_months]))
+        table.add_row(*cells)
+    if len(trend_months) > 1:
+        table.caption = (
+            f"Trend = spend per month, {trend_months[0].label} to {trend_months[-1].label}"
+        )
+    return table
+
+
+def sources_table(report: BillingReport) -> Table:
+    """People or machines (SPEC §7 sources): spend by who or what made the calls."""
+    title = "On-demand spend by source"
+    if not report.sources:
+        return _empty(title, NO_USAGE)
+    total = report.summary.total_cost_cents
+    table = _table(title)
+    table.add_column("Source", no_wrap=True)
+    _number_column(table, "Cost")
+    _number_column(table, "Share")
+    _number_column(table, "Requests")
+    _number_column(table, "Users")
+    for row in report.sources:
+        table.add_row(
+            SOURCE_NAMES[row.source],
+            money(row.cost_cents),
+            share(row.cost_cents / total) if total else NOTHING,
+            count(row.requests),
+            count(row.users),
+        )
     return table
 
 

@@ -7,8 +7,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from cursor_billing.choices import Source
+
 # One wording for one idea, shared by the terminal, the dashboard and the webhook text.
 BASIS_NAMES = {"list": "list price (token cost + Cursor fee)", "charged": "charged by Cursor"}
+SOURCE_NAMES: dict[Source, str] = {
+    "human": "people",
+    "headless": "headless runs",
+    "cloud_agent": "cloud agents",
+    "automation": "automations",
+    "service_account": "service accounts",
+}
+ANONYMIZED = "Anonymized: e-mails are replaced by pseudonyms (user-…)."
 NOTHING = "—"  # shown for a value that does not exist (first month's change, share of nothing)
 _CENT = Decimal("0.01")
 _SPARKS = "▁▂▃▄▅▆▇█"

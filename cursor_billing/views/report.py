@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
@@ -18,7 +18,7 @@ from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
 from cursor_billing.months import Month
 from cursor_billing.views.checks import Anomaly, BudgetResult
 from cursor_billing.views.forecast import Forecast
-from cursor_billing.views.teams import MonthTeam, TeamSpend
+from cursor_billing.views.teams import MonthTeam, TeamSpend, team_views
 
 # Ratios get 28 significant digits whatever the caller's thread context says.
 RATIO = Context(prec=28)
@@ -246,6 +246,9 @@ def billing_report(ledger: Ledger, options: ReportOptions = ReportOptions()) -> 
         )
         users = user_spend(cells, {m.model for m in expensive})
         month_models, month_users = month_detail(cells)
+        teams = team_views(ledger, basis)
+        if teams is not None:
+            users = tuple(replace(user, team=teams.user_teams[user.email]) for user in users)
         as_of_ms = ledger.as_of_ms
         return BillingReport(
             timezone=ledger.timezone,
@@ -263,6 +266,8 @@ def billing_report(ledger: Ledger, options: ReportOptions = ReportOptions()) -> 
             month_users=month_users,
             daily=daily(ledger, basis),
             sources=source_spend(ledger, basis),
+            teams=None if teams is None else teams.teams,
+            month_teams=None if teams is None else teams.month_teams,
             anonymized=options.anonymized,
             warnings=tuple(w for m in ledger.months for w in m.warnings),
         )
