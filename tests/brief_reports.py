@@ -14,7 +14,7 @@ from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.months import Month
 from cursor_billing.views.checks import Anomaly, BudgetResult
 from cursor_billing.views.forecast import Forecast, ForecastRow
-from cursor_billing.views.report import BillingReport, MonthTrend
+from cursor_billing.views.report import BillingReport
 from cursor_billing.views.teams import MonthTeam, TeamSpend
 from tests.helpers import UTC, ReportBuilder
 
@@ -35,6 +35,7 @@ MODELS = {
     "gpt-5-mini": (0.3, 4),
     HOSTILE_MODEL: (8, 1),
 }
+LATEST = Month(2026, 3)
 PEOPLE = (*ODD_EMAILS, *(f"engineer.{n:02d}@example.com" for n in range(37)))
 
 
@@ -43,7 +44,7 @@ def team_of(email: str) -> str:
 
 
 def brief_report(
-    latest: Month = Month(2026, 3),
+    latest: Month = LATEST,
     months: int = 6,
     as_of_day: float = 14.5,
     events_per_day: int = 70,
@@ -182,10 +183,14 @@ def _teams(report: BillingReport) -> tuple[tuple[TeamSpend, ...], tuple[MonthTea
             months[month] += cents
     ranked = sorted(cost, key=lambda team: (-cost[team], team))
     teams = tuple(
-        TeamSpend(team, cost[team], requests[team], members[team], "claude-4.5-sonnet", by_month[team])
+        TeamSpend(
+            team, cost[team], requests[team], members[team], "claude-4.5-sonnet", by_month[team]
+        )
         for team in ranked
     )
     month_teams = tuple(
-        MonthTeam(month, team, by_month[team][month], 0) for month in report.months for team in ranked
+        MonthTeam(month, team, by_month[team][month], 0)
+        for month in report.months
+        for team in ranked
     )
     return teams, month_teams

@@ -1,4 +1,4 @@
-""""What changed" (SPEC §8): plain sentences from small reports built by hand."""
+""" "What changed" (SPEC §8): plain sentences from small reports built by hand."""
 
 from __future__ import annotations
 
@@ -9,22 +9,31 @@ from decimal import Decimal
 from cursor_billing.render.text import headline
 from cursor_billing.views.changes import what_changed
 from cursor_billing.views.checks import Anomaly, BudgetResult
-from tests.test_dashboard import at, report_of
 from tests.helpers import usage_event
-
+from tests.test_dashboard import at, report_of
 
 
 def test_a_complete_month_names_its_change_and_who_and_what_drove_it():
     report = report_of(
         {
             "01-2026": [
-                usage_event(at("01-2026", 2), email="ana@example.com", model="gpt-5", cents=1000, fee=0),
-                usage_event(at("01-2026", 3), email="bo@example.com", model="gpt-5", cents=500, fee=0),
+                usage_event(
+                    at("01-2026", 2), email="ana@example.com", model="gpt-5", cents=1000, fee=0
+                ),
+                usage_event(
+                    at("01-2026", 3), email="bo@example.com", model="gpt-5", cents=500, fee=0
+                ),
             ],
             "02-2026": [
-                usage_event(at("02-2026", 2), email="ana@example.com", model="opus", cents=3000, fee=0),
-                usage_event(at("02-2026", 3), email="bo@example.com", model="gpt-5", cents=400, fee=0),
-                usage_event(at("02-2026", 4), email="cy@example.com", model="gpt-5", cents=800, fee=0),
+                usage_event(
+                    at("02-2026", 2), email="ana@example.com", model="opus", cents=3000, fee=0
+                ),
+                usage_event(
+                    at("02-2026", 3), email="bo@example.com", model="gpt-5", cents=400, fee=0
+                ),
+                usage_event(
+                    at("02-2026", 4), email="cy@example.com", model="gpt-5", cents=800, fee=0
+                ),
             ],
         }
     )
@@ -49,7 +58,12 @@ def test_a_month_in_progress_names_its_leaders_budgets_and_spikes():
         budgets=(
             BudgetResult("total", None, Decimal(50_000), Decimal(300), Decimal(2_000), "ok"),
             BudgetResult(
-                "user", "ana@example.com", Decimal(1000), Decimal(300), Decimal(1_500), "forecast_over"
+                "user",
+                "ana@example.com",
+                Decimal(1000),
+                Decimal(300),
+                Decimal(1_500),
+                "forecast_over",
             ),
         ),
         anomalies=(
@@ -67,7 +81,8 @@ def test_a_month_in_progress_names_its_leaders_budgets_and_spikes():
     assert sentences[0] == "February 2026 so far: $3.00."  # never "-70%" for a few days
     assert sentences[1] == "Spending most in February 2026: ana@example.com ($3.00, 100%)."
     assert sentences[-2] == (
-        "One spending spike: ana@example.com spent $3.00 on 2026-02-02, 15.0× her usual $0.20 a day."
+        "One spending spike: ana@example.com spent $3.00 on 2026-02-02,"
+        " 15.0× her usual $0.20 a day."
     )
     assert sentences[-1] == (
         "ana@example.com is on pace to go over: $3.00 spent, $15 projected, of $10."
@@ -90,7 +105,9 @@ def test_budgets_on_track_and_the_first_month():
 
 
 def test_headline_without_forecast_and_with_one_month():
-    report = report_of({"01-2026": [usage_event(at("01-2026", 2), cents=1000, fee=0)]}, partial=("01-2026",))
+    report = report_of(
+        {"01-2026": [usage_event(at("01-2026", 2), cents=1000, fee=0)]}, partial=("01-2026",)
+    )
     assert headline(report) == "On-demand spend 01-2026 so far $10.00 (list price)."
     report = report_of({"01-2026": [usage_event(at("01-2026", 2), cents=1000, fee=0)]})
     assert headline(report) == "On-demand spend 01-2026: $10.00 (list price)."

@@ -276,9 +276,7 @@ def test_expensive_models_list_their_spenders(page, report):
     section = page.by_id("expensive-models")
     names = [squeeze(h3.text) for h3 in section.find_all("h3")]
     assert names == [model.model for model in report.expensive_models]
-    assert squeeze(page.by_id("expensive-names").text).endswith(
-        ": " + ", ".join(names) + "."
-    )
+    assert squeeze(page.by_id("expensive-names").text).endswith(": " + ", ".join(names) + ".")
     opus = rows(section.find_all("table")[names.index("claude-4.1-opus")])
     assert [row[1] for row in opus] == ["zoë.müller@example.com", "o'brien+cursor@example.com"]
     assert opus[0][2] == "$3.00"
@@ -289,7 +287,12 @@ def test_monthly_trend_has_a_table_and_a_chart_with_a_legend(page, report):
     trend = rows(section.find_all("table")[0])
     assert [row[0] for row in trend] == ["Jan 2026", "Feb 2026", "Mar 2026 in progress"]
     february = report.monthly_trend[1]
-    assert trend[1][1:] == [money(february.cost_cents), "+$7.05", "+226.4%", count(february.requests)]
+    assert trend[1][1:] == [
+        money(february.cost_cents),
+        "+$7.05",
+        "+226.4%",
+        count(february.requests),
+    ]
     assert trend[0][2:4] == ["—", "—"]
     # The month in progress against a whole month would read as a collapse: not shown.
     assert trend[2][2:4] == ["—", "—"]
@@ -445,8 +448,15 @@ def test_the_brief_shows_forecast_budgets_teams_and_what_changed(brief, brief_pa
     users = rows(page.by_id("top-users").find_all("table")[0])
     assert users[0][4] == brief.users[0].team
     sources = rows(page.by_id("sources").find_all("table")[0])
-    assert sources == [["People in the editor", money(brief.summary.total_cost_cents), "100%",
-                        count(brief.summary.total_requests), "40"]]
+    assert sources == [
+        [
+            "People in the editor",
+            money(brief.summary.total_cost_cents),
+            "100%",
+            count(brief.summary.total_requests),
+            "40",
+        ]
+    ]
 
 
 def test_per_month_detail_is_collapsed(page):

@@ -17,8 +17,8 @@ import pytest
 from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.render.html import write_dashboard
 from cursor_billing.views.report import BillingReport
-from tests.browser import CHROMIUM, Browser, png_colours, png_size
 from tests.brief_reports import HOSTILE_MODEL, brief_report
+from tests.browser import CHROMIUM, Browser, png_colours, png_size
 from tests.helpers import ReportBuilder
 from tests.test_dashboard import WITH_TEAMS
 

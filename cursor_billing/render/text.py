@@ -139,8 +139,12 @@ def headline(report: BillingReport) -> str:
         total = sum((row.cost_cents for row in done), Decimal(0))
         sentences.append(f"On-demand spend {span}: {money(total)} ({basis}).")
     if live:
-        forecast = report.forecast if report.forecast and report.forecast.month == live.month else None
-        opening = f"{live.month.label} so far" if done else f"On-demand spend {live.month.label} so far"
+        forecast = (
+            report.forecast if report.forecast and report.forecast.month == live.month else None
+        )
+        opening = (
+            f"{live.month.label} so far" if done else f"On-demand spend {live.month.label} so far"
+        )
         parts = [f"{opening} {money(live.cost_cents)}" + ("" if done else f" ({basis})")]
         change = live.delta_pct if live.delta_basis == "same_days" else None
         if forecast:

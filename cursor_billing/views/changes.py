@@ -1,4 +1,4 @@
-""""What changed" (SPEC §8): three to six plain sentences generated from a report's numbers: the
+""" "What changed" (SPEC §8): three to six plain sentences generated from a report's numbers: the
 latest month's change and who and which models drove it, new big spenders, anomalies, budgets."""
 
 from __future__ import annotations
@@ -146,7 +146,9 @@ def _new_spenders(report: BillingReport, latest: Month, previous: Month) -> list
     new = [
         row
         for row in rows
-        if row.email not in spent_before and total > 0 and row.cost_cents >= total * NEW_SPENDER_SHARE
+        if row.email not in spent_before
+        and total > 0
+        and row.cost_cents >= total * NEW_SPENDER_SHARE
     ]
     if not new:
         return []
@@ -190,7 +192,8 @@ def _budgets(budgets: Sequence[BudgetResult]) -> list[str]:
         f" {whole_money(first.projected_cents)} projected, of {whole_money(first.limit_cents)}"
     )
     if len(findings) > 1:
-        text += f"; {len(findings) - 1} more {'budget needs' if len(findings) == 2 else 'budgets need'} attention"
+        more = "budget needs" if len(findings) == 2 else "budgets need"
+        text += f"; {len(findings) - 1} more {more} attention"
     return [text + "."]
 
 
