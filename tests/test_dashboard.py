@@ -7,7 +7,7 @@ import re
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -18,21 +18,25 @@ import pytest
 from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.months import Month
 from cursor_billing.render.html import render_dashboard, write_dashboard
-from cursor_billing.render.text import count, money
+from cursor_billing.render.text import count, money, whole_money
+from cursor_billing.views.changes import what_changed
 from cursor_billing.views.report import BillingReport
+from tests.brief_reports import HOSTILE_MODEL, ODD_EMAILS, brief_report
 from tests.helpers import UTC, ReportBuilder, labelled, usage_event
 
+# SPEC §8's order; `teams` only with teams configured.
 SECTION_IDS = [
     "summary",
-    "top-users",
-    "expensive-models",
-    "top-models",
     "monthly-trend",
+    "what-changed",
+    "top-users",
+    "top-models",
+    "sources",
+    "expensive-models",
     "monthly-models",
     "monthly-users",
 ]
-HOSTILE_MODEL = '<script>alert("x")</script>-model'
-ODD_EMAILS = ("o'brien+cursor@example.com", "r&d-bot@example.com", "zoë.müller@example.com")
+WITH_TEAMS = [*SECTION_IDS[:5], "teams", *SECTION_IDS[5:]]
 GENERATED_AT = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
 # Attributes through which a page can load or send something.
 URL_ATTRIBUTES = {"src", "href", "xlink:href", "srcset", "action", "formaction", "poster", "data"}
@@ -199,6 +203,9 @@ def test_header_names_the_period_zone_basis_and_time(page):
     assert "Cursor on-demand spend" in header
     assert "January 2026 – March 2026" in header
     assert "UTC" in header
+    assert squeeze(page.by_id("headline").text) == (
+        "On-demand spend 01-2026 to 02-2026: $13.27 (list price). 03-2026 so far $3.08."
+    )
     assert "list price" in header
     assert "2026-03-14 09:30 UTC" in header
     assert page.find_all("time")[0].attrs["datetime"] == "2026-03-14T09:30:00+00:00"
@@ -219,20 +226,30 @@ def test_summary_cards_show_the_reports_numbers(page, report):
 
     assert value("total") == money(summary.total_cost_cents) == "$16.35"
     assert value("current-month") == money(summary.current_month_cost_cents) == "$3.08"
-    assert value("months") == count(summary.months_analyzed) == "3"
     assert value("costliest-model") == summary.costliest_model == HOSTILE_MODEL
     assert value("top-spender") == summary.top_spender == "r&d-bot@example.com"
-    assert "March 2026" in page.by_id("card-current-month").text
+    assert "March 2026 so far" in squeeze(page.by_id("card-current-month").text)
+    assert "list price (token cost + Cursor fee)" in page.by_id("card-total").text
+    assert "Charged by Cursor: $16.35" in squeeze(page.by_id("card-total").text)
+    # A month in progress is never compared with a whole month: no "-78%" collapse.
+    assert "%" not in page.by_id("card-current-month").text
+    assert [e.attrs["id"] for e in page.find_all("div", "card")] == [
+        "card-total",
+        "card-current-month",
+        "card-costliest-model",
+        "card-top-spender",
+    ]  # no budget card without budgets
 
 
 def test_top_tables_show_top_n_rows_with_formatted_numbers(page, report):
     users = rows(page.by_id("top-users").find_all("table")[0])
     assert len(users) == 3  # top=3 of 4 users
     first = report.users[0]
-    assert users[0][:5] == [
+    assert users[0][:6] == [
         "1",
         first.email,
         money(first.cost_cents),
+        "58%",
         count(first.requests),
         money(first.avg_cost_cents),
     ]
@@ -242,6 +259,11 @@ def test_top_tables_show_top_n_rows_with_formatted_numbers(page, report):
         model.model for model in report.models[:3]
     ]
     assert models[0][-1] == count(report.models[0].tokens.total) == "12,400"
+    # Costs before tokens, in every table that has both.
+    for table in page.find_all("table"):
+        heads = [squeeze(th.text) for th in table.find_all("thead")[0].find_all("th")]
+        if "Tokens" in heads:
+            assert heads.index("Cost") < heads.index("Tokens")
 
 
 def test_average_below_a_cent_is_not_shown_as_zero(report):
@@ -254,6 +276,7 @@ def test_expensive_models_list_their_spenders(page, report):
     section = page.by_id("expensive-models")
     names = [squeeze(h3.text) for h3 in section.find_all("h3")]
     assert names == [model.model for model in report.expensive_models]
+    assert squeeze(page.by_id("expensive-names").text).endswith(": " + ", ".join(names) + ".")
     opus = rows(section.find_all("table")[names.index("claude-4.1-opus")])
     assert [row[1] for row in opus] == ["zoë.müller@example.com", "o'brien+cursor@example.com"]
     assert opus[0][2] == "$3.00"
@@ -262,15 +285,17 @@ def test_expensive_models_list_their_spenders(page, report):
 def test_monthly_trend_has_a_table_and_a_chart_with_a_legend(page, report):
     section = page.by_id("monthly-trend")
     trend = rows(section.find_all("table")[0])
-    assert [row[0] for row in trend] == ["January 2026", "February 2026", "March 2026 partial"]
+    assert [row[0] for row in trend] == ["Jan 2026", "Feb 2026", "Mar 2026 in progress"]
     february = report.monthly_trend[1]
     assert trend[1][1:] == [
         money(february.cost_cents),
-        count(february.requests),
         "+$7.05",
         "+226.4%",
+        count(february.requests),
     ]
-    assert trend[0][3:] == ["—", "—"]
+    assert trend[0][2:4] == ["—", "—"]
+    # The month in progress against a whole month would read as a collapse: not shown.
+    assert trend[2][2:4] == ["—", "—"]
     charts = section.find_all("svg")
     assert len(charts) == 2  # wide and compact; CSS shows one
     for chart in charts:
@@ -278,7 +303,7 @@ def test_monthly_trend_has_a_table_and_a_chart_with_a_legend(page, report):
         assert len(chart.find_all("g", "month")) == 3
         assert chart.find_all("rect", "seg")
     legend = [squeeze(li.text) for li in section.find_all("li")]
-    assert HOSTILE_MODEL in legend and "partial month" in legend
+    assert HOSTILE_MODEL in legend and "forecast" not in legend
 
 
 def test_months_by_model_and_user_are_chronological_with_an_other_row(report):
@@ -287,12 +312,12 @@ def test_months_by_model_and_user_are_chronological_with_an_other_row(report):
     assert [squeeze(h3.text) for h3 in section.find_all("h3")] == [
         "January 2026",
         "February 2026",
-        "March 2026 partial",
+        "March 2026 in progress",
     ]
     january = rows(section.find_all("table")[0])
     assert january == [
-        ["claude-4.1-opus", "6,200", "1", "$2.50"],
-        ["3 other models", "24,800", "4", "$0.61"],
+        ["claude-4.1-opus", "$2.50", "1", "6,200"],
+        ["3 other models", "$0.61", "4", "24,800"],
     ]
     users = page.by_id("monthly-users")
     january_users = rows(users.find_all("table")[0])
@@ -346,22 +371,117 @@ def test_page_is_responsive_and_printable(page):
     assert wrapped == len(page.find_all("table"))
 
 
-def test_partial_month_is_marked_everywhere(page, report):
+def test_month_in_progress_is_marked_everywhere(page, report):
     assert labelled(report.partial_months) == ("03-2026",)
-    card = page.by_id("card-current-month")
-    assert card.find_all("span", "partial")
+    assert "so far" in squeeze(page.by_id("card-current-month").find_all("p", "card-label")[0].text)
     trend_rows = page.by_id("monthly-trend").find_all("tbody")[0].find_all("tr")
-    assert ["partial" in tr.classes for tr in trend_rows] == [False, False, True]
-    assert squeeze(trend_rows[2].find_all("span", "badge")[0].text) == "partial"
+    assert [tr.attrs["class"] for tr in trend_rows] == ["complete", "complete", "in_progress"]
+    assert squeeze(trend_rows[2].find_all("span", "badge")[0].text) == "in progress"
     for chart in page.by_id("monthly-trend").find_all("svg"):
         groups = chart.find_all("g", "month")
-        assert ["partial" in g.classes for g in groups] == [False, False, True]
-        assert groups[2].find_all("rect", "partial-outline")
+        assert ["in_progress" in g.classes for g in groups] == [False, False, True]
+        assert groups[2].find_all("rect", "progress-outline")  # no forecast: an outline only
+        assert "so far" in squeeze(groups[2].find_all("text", "status-label")[0].text)
     for section in ("monthly-models", "monthly-users"):
         headings = page.by_id(section).find_all("h3")
-        assert [bool(h.find_all("span", "partial")) for h in headings] == [False, False, True]
+        assert [bool(h.find_all("span", "badge")) for h in headings] == [False, False, True]
     spark = page.by_id("top-users").find_all("svg", "spark")[0]
-    assert ["partial" in bar.classes for bar in spark.find_all("rect")] == [False, False, True]
+    assert ["in_progress" in bar.classes for bar in spark.find_all("rect")] == [False, False, True]
+
+
+def test_a_closing_month_is_a_month_with_a_small_note(report):
+    trend = list(report.monthly_trend)
+    trend[-1] = replace(trend[-1], status="closing")
+    closing = replace(report, monthly_trend=tuple(trend))
+    page = parse(render_dashboard(closing, top=5, generated_at=GENERATED_AT)).root
+    last = page.by_id("monthly-trend").find_all("tbody")[0].find_all("tr")[-1]
+    assert squeeze(last.text).startswith("Mar 2026 closing $3.08 -$7.09 -69.7%")
+    card = squeeze(page.by_id("card-current-month").text)
+    assert "so far" not in card and "closing" in card and "-69.7% vs Feb 2026" in card
+    for chart in page.by_id("monthly-trend").find_all("svg"):
+        group = chart.find_all("g", "month")[-1]
+        assert not group.find_all("rect", "progress-outline")
+        assert squeeze(group.find_all("text", "status-label")[0].text) == "closing"
+    assert "in progress" not in page.text and "so far" not in page.by_id("headline").text
+
+
+@pytest.fixture(scope="module")
+def brief() -> BillingReport:
+    """Six months of a team of 40, mid-month, with forecast, budgets, an anomaly and teams."""
+    return brief_report(as_of_day=14.5)
+
+
+@pytest.fixture(scope="module")
+def brief_page(brief) -> Element:
+    return parse(render_dashboard(brief, top=20, generated_at=GENERATED_AT)).root
+
+
+def test_the_brief_shows_forecast_budgets_teams_and_what_changed(brief, brief_page):
+    page, forecast = brief_page, brief.forecast
+    assert [e.attrs.get("id") for e in page.find_all("section")] == WITH_TEAMS
+    headline = squeeze(page.by_id("headline").text)
+    assert headline == (
+        f"On-demand spend 10-2025 to 02-2026: "
+        f"{money(sum(row.cost_cents for row in brief.monthly_trend[:-1]))} (list price). "
+        f"03-2026 so far {money(forecast.month_to_date_cents)}, on pace for "
+        f"{whole_money(forecast.projected_cents)} ({whole_money(forecast.low_cents)}–"
+        f"{whole_money(forecast.high_cents)}), "
+        f"+{forecast.change_to_date_pct.quantize(Decimal(1))} % on the same days of 02-2026."
+    )
+    card = squeeze(page.by_id("card-current-month").text)
+    assert f"On pace for {whole_money(forecast.projected_cents)}" in card
+    assert "on the same days of Feb 2026" in card
+    budgets = squeeze(page.by_id("card-budgets").text)
+    assert "1 forecast over" in budgets and "o'brien+cursor@example.com" in budgets
+    assert "alert" in page.by_id("card-budgets").classes
+    # The chart draws the month in progress as month-to-date under its forecast range.
+    for chart in page.by_id("monthly-trend").find_all("svg"):
+        groups = chart.find_all("g", "month")
+        assert [bool(g.find_all("rect", "forecast-box")) for g in groups] == [False] * 5 + [True]
+        assert len(groups[-1].find_all("line", "forecast-range")) == 3
+    changes = [squeeze(li.text) for li in page.by_id("what-changed").find_all("li")]
+    assert changes == list(what_changed(brief))
+    assert 3 <= len(changes) <= 6
+    teams = rows(page.by_id("teams").find_all("table")[0])
+    assert [row[0] for row in teams] == [team.team for team in brief.teams]
+    assert teams[0][1] == money(brief.teams[0].cost_cents)
+    users = rows(page.by_id("top-users").find_all("table")[0])
+    assert users[0][4] == brief.users[0].team
+    sources = rows(page.by_id("sources").find_all("table")[0])
+    assert sources == [
+        [
+            "People in the editor",
+            money(brief.summary.total_cost_cents),
+            "100%",
+            count(brief.summary.total_requests),
+            "40",
+        ]
+    ]
+
+
+def test_per_month_detail_is_collapsed(page):
+    for section_id in ("monthly-models", "monthly-users"):
+        section = page.by_id(section_id)
+        details = section.find_all("details")
+        assert len(details) == 1 and "open" not in details[0].attrs
+        assert details[0].find_all("summary")[0].find_all("h2")
+
+
+def test_long_names_are_cut_with_the_full_text_in_a_title(tmp_path):
+    huge = "x" * 200_000 + "@example.com"
+    model = "m" * 200_000
+    report = report_of({"01-2026": [usage_event(at("01-2026"), email=huge, model=model)] * 3})
+    path = write_dashboard(report, tmp_path / "huge.html", top=20, generated_at=GENERATED_AT)
+    assert path.stat().st_size < 60_000
+    page = parse(path.read_text(encoding="utf-8")).root
+    cells = page.by_id("top-users").find_all("td", "email")
+    assert squeeze(cells[0].text) == "x" * 79 + "…"
+    assert cells[0].find_all("span")[0].attrs["title"] == "x" * 999 + "…"
+    model_cell = page.by_id("top-models").find_all("td", "model")[0]
+    assert squeeze(model_cell.text).removesuffix(" expensive") == "m" * 79 + "…"
+    spender = squeeze(page.by_id("card-top-spender").find_all("p", "card-value")[0].text)
+    assert spender == "x" * 79 + "…"
+    assert max(len(t) for t in re.findall(r"x+", path.read_text(encoding="utf-8"))) == 999
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,6 +504,9 @@ def test_empty_report_renders_a_friendly_note(months):
     assert [e.attrs.get("id") for e in page.find_all("section")] == SECTION_IDS
     for section_id in SECTION_IDS:
         assert "No on-demand usage in these months." in page.by_id(section_id).text
+    assert [squeeze(li.text) for li in page.by_id("what-changed").find_all("li")] == [
+        "No on-demand usage in these months."
+    ]
     assert squeeze(page.by_id("card-total").find_all("p", "card-value")[0].text) == "$0.00"
     assert squeeze(page.by_id("card-top-spender").find_all("p", "card-value")[0].text) == "—"
     assert not page.by_id("monthly-trend").find_all("svg")
@@ -396,7 +519,8 @@ def test_every_month_without_usage_says_so():
     page = parse(render_dashboard(report, top=5, generated_at=GENERATED_AT)).root
     blocks = page.by_id("monthly-models").find_all("article")
     assert "No on-demand usage in this month." in blocks[1].text
-    assert rows(page.by_id("monthly-trend").find_all("table")[0])[1][3:] == ["-$0.02", "-100.0%"]
+    # February is in progress with nothing yet: not shown as a -100% collapse.
+    assert rows(page.by_id("monthly-trend").find_all("table")[0])[1][1:4] == ["$0.00", "—", "—"]
 
 
 def test_many_months_still_label_the_latest_month():

@@ -5,20 +5,22 @@ screenshot with something on it. `SAVE_SCREENSHOT=1` also writes the laptop one 
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from random import Random
 
 import pytest
 
 from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.render.html import write_dashboard
 from cursor_billing.views.report import BillingReport
+from tests.brief_reports import HOSTILE_MODEL, brief_report
 from tests.browser import CHROMIUM, Browser, png_colours, png_size
 from tests.helpers import ReportBuilder
-from tests.test_dashboard import HOSTILE_MODEL, ODD_EMAILS, SECTION_IDS
+from tests.test_dashboard import WITH_TEAMS
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"
@@ -29,51 +31,23 @@ SCREENS = {
     "laptop": (1280, 900, False),
     "phone": (390, 844, True),
 }
-# Average cost of one request in cents, and how popular each model is.
-MODELS = {
-    "claude-4.5-sonnet": (19, 30),
-    "claude-4.5-sonnet-thinking": (34, 12),
-    "claude-4.1-opus": (101, 2),
-    "gpt-5": (11, 10),
-    "gpt-5-codex": (11, 8),
-    "gemini-2.5-pro": (14, 6),
-    "default": (7, 10),
-    "composer-1": (7, 6),
-    "grok-code-fast-1": (0.4, 4),
-    "gpt-5-mini": (0.3, 4),
-    HOSTILE_MODEL: (8, 1),
-}
+A4 = {"paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True, "preferCSSPageSize": True}
+# Every money figure of the cards and of the tables outside the collapsed detail: each must be
+# whole and on screen.
+COST_CELLS = (
+    "#card-total .card-value, #card-current-month .card-value,"
+    " section:not(#monthly-models):not(#monthly-users) td.cost"
+)
 
 
 def sample_report(months: tuple[str, ...] = ("12-2025", "01-2026", "02-2026", "03-2026")):
-    """A team of 40 with a few heavy users and a long tail; the last month is partial."""
-    rng = Random(2026)
-    people = [*ODD_EMAILS, *(f"engineer.{n:02d}@example.com" for n in range(37))]
-    weights = [1 / (rank + 1) ** 1.1 for rank in range(len(people))]
-    names = list(MODELS)
-    calculator = ReportBuilder()
-    for index, label in enumerate(months):
-        partial = index == len(months) - 1
-        events = []
-        for _ in range(900 if partial else 2000):
-            email = rng.choices(people, weights)[0]
-            model = rng.choices(names, [MODELS[name][1] for name in names])[0]
-            cents = Decimal(str(round(MODELS[model][0] * rng.uniform(0.3, 1.9), 4)))
-            tokens = int(cents * 9000) + rng.randrange(2000)
-            events.append(
-                UsageEvent(
-                    userEmail=email,
-                    model=model,
-                    kind="Usage-based",
-                    isChargeable=True,
-                    isTokenBasedCall=True,
-                    tokenUsage=TokenUsage(
-                        tokens // 10, tokens // 40, tokens // 20, tokens, totalCents=cents
-                    ),
-                )
-            )
-        calculator.add_month(label, not partial, events)
-    return calculator.report()
+    """Six months of a team of 40, mid-month, with forecast, budgets, an anomaly and teams."""
+    return brief_report(as_of_day=14.5)
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """The pages of a PDF Chromium wrote: its page objects."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +95,7 @@ def test_dashboard_renders_cleanly_in_chromium(browser, dashboard_url, screen):
              return [s.id, box.height, box.left, box.right];
            });"""
     )
-    assert [section[0] for section in sections] == SECTION_IDS
+    assert [section[0] for section in sections] == WITH_TEAMS
     for section_id, box_height, left, right in sections:
         assert box_height > 0, f"#{section_id} is not visible"
         assert 0 <= left and right <= width, f"#{section_id} sticks out: {left}..{right}"
@@ -134,6 +108,36 @@ def test_dashboard_renders_cleanly_in_chromium(browser, dashboard_url, screen):
     )
     assert shown == ["bars compact" if mobile else "bars wide"]
 
+    # No cost figure clipped, cut off or hidden behind a sideways scroll.
+    cells = browser.run(
+        """return [...document.querySelectorAll(arguments[0])].map(cell => {
+             const box = cell.getBoundingClientRect();
+             const wrap = cell.closest('.table-wrap') || document.documentElement;
+             const shown = wrap.getBoundingClientRect();
+             return [cell.textContent.trim(), box.width, cell.scrollWidth - cell.clientWidth,
+                     box.left - shown.left, shown.right - box.right, window.innerWidth - box.right];
+           });""",
+        COST_CELLS,
+    )
+    assert len(cells) > 60
+    for text, box_width, overflow, from_left, to_right, to_viewport in cells:
+        assert text.startswith(("$", "-$")) or text[0].isdigit(), text
+        assert box_width > 0, f"{text} is hidden"
+        assert overflow <= 0, f"{text} overflows its cell"
+        assert from_left >= 0 and to_right >= 0, f"{text} is behind a sideways scroll"
+        assert to_viewport >= 0, f"{text} is off screen"
+
+    # The per-month detail is collapsed: the sections show their headings only.
+    collapsed = browser.run(
+        """return ['monthly-models', 'monthly-users'].map(id => {
+             const details = document.querySelector('#' + id + ' details');
+             const tables = [...details.querySelectorAll('table')];
+             return [details.open, tables.length, tables.filter(t => t.checkVisibility()).length,
+                     details.getBoundingClientRect().height < 60];
+           });"""
+    )
+    assert collapsed == [[False, 6, 0, True], [False, 6, 0, True]]
+
     browser.run("window.scrollTo(0, 0)")
     png = browser.screenshot()
     assert png_size(png) == (width, height)
@@ -141,6 +145,25 @@ def test_dashboard_renders_cleanly_in_chromium(browser, dashboard_url, screen):
     if screen == "laptop" and os.environ.get("SAVE_SCREENSHOT") == "1":
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         DOCS_SCREENSHOT.write_bytes(png)
+
+
+@pytest.mark.timeout(60)
+def test_the_printed_brief_fits_on_two_a4_pages(browser, dashboard_url):
+    """Six months, 40 users: everything before `expensive-models` on two pages; the details
+    start on a page of their own."""
+    browser.set_viewport(1280, 900)
+    browser.open(dashboard_url)
+    whole = pdf_pages(base64.b64decode(browser.cdp("Page.printToPDF", A4)["data"]))
+    browser.run(
+        """let hide = false;
+           for (const part of document.querySelectorAll('main > *')) {
+             hide = hide || part.id === 'expensive-models';
+             if (hide) part.style.display = 'none';
+           }"""
+    )
+    brief = pdf_pages(base64.b64decode(browser.cdp("Page.printToPDF", A4)["data"]))
+    assert brief == 2
+    assert whole > brief  # the counting sees the details' pages too
 
 
 @pytest.mark.timeout(30)

@@ -329,7 +329,7 @@ def test_source_totals_equal_an_independent_computation(cli, served, data):
     assert exact(sum(Decimal(r["cost_cents"]) for r in document["sources"])) == exact(total)
     tables = cli("analyze").stdout
     assert "On-demand spend by source" in tables
-    assert "service accounts" in tables and "cloud agents" in tables
+    assert "Service accounts" in tables and "Cloud agents" in tables
 
 
 # -- --anonymize -------------------------------------------------------------------------------

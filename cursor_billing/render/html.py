@@ -1,51 +1,57 @@
 """The HTML dashboard of SPEC §8: one self-contained file (inline CSS, inline SVG, no script,
 nothing fetched from anywhere) that can be mailed to finance.
 
-This module turns a `BillingReport` into a view of display-ready strings and chart geometry; the
-Jinja2 template in `templates/` only lays it out, with autoescaping on, so every name and e-mail
-reaches the page as text."""
+The Jinja2 template in `templates/` reads the `BillingReport` itself and formats numbers with the
+filters registered here (`money`, `count`, `percent`, …, the wording of `render/text.py`). This
+module only adds what is real geometry: the coordinates of the monthly chart and the sparklines.
+Autoescaping is on, so every name and e-mail reaches the page as text; names are cut to 80
+characters, the full text (up to 1,000) in a `title`."""
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cursor_billing.cache import write_private
+from cursor_billing.choices import MonthStatus
 from cursor_billing.months import Month
 from cursor_billing.render.text import (
-    ANONYMIZED,
     BASIS_NAMES,
+    BASIS_SHORT_NAMES,
+    MONTH_STATUS_NAMES,
+    NAME_LIMIT,
     NOTHING,
+    SOURCE_NAMES,
+    TITLE_LIMIT,
     count,
+    cut,
+    headline,
     money,
     percent,
     share,
     signed_money,
+    whole_money,
 )
+from cursor_billing.views.changes import budget_name, what_changed
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from cursor_billing.views.report import BillingReport, ModelSpend, MonthModel, MonthUser
+    from cursor_billing.views.forecast import Forecast
+    from cursor_billing.views.report import BillingReport, ModelSpend
 
 TEMPLATE = "dashboard.html.j2"
 TITLE = "Cursor on-demand spend"
-NO_USAGE = "No on-demand usage in these months."
-PARTIAL_NOTE = (
-    "Partial: still being fetched, or fetched less than a day after the month ended; "
-    "its change compares part of a month with a whole one."
-)
 EXPENSIVE_MODEL_USERS = 10  # at most this many users listed under each expensive model
 STACKED_MODELS = 5  # the chart stacks the top models by total cost; the rest is "Other models"
 ZERO = Decimal(0)
-_WHOLE_DOLLAR = Decimal(100)
 
 # Sparklines: one bar per month, at most this wide in total.
 SPARK_WIDTH = 84
@@ -59,8 +65,41 @@ _MAX_SPARK_SLOT = 14
 
 def render_dashboard(report: BillingReport, top: int, generated_at: datetime) -> str:
     """The whole HTML document for `report`, with `top` rows in every "top" table."""
-    view = dashboard_view(report, top, generated_at)
-    return _environment().get_template(TEMPLATE).render(page=view)
+    top = max(top, 0)
+    stacked = _stacked_models(report)
+    charts = (
+        {
+            "wide": _chart(report, stacked, WIDE_CHART),
+            "compact": _chart(report, stacked, COMPACT_CHART),
+        }
+        if report.has_usage
+        else None
+    )
+    month_status = {row.month: row.status for row in report.monthly_trend}
+    latest = report.monthly_trend[-1] if report.monthly_trend else None
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            report=report,
+            top=top,
+            title=TITLE,
+            generated_at=generated_at,
+            headline=headline(report),
+            changes=what_changed(report),
+            latest=latest,
+            previous=report.monthly_trend[-2] if len(report.monthly_trend) > 1 else None,
+            forecast=_forecast_of(report),
+            charts=charts,
+            legend=[model.model for model in stacked],
+            other_models=len(report.models) > len(stacked),
+            month_status=month_status,
+            spark=functools.partial(_sparkline, month_status=month_status),
+            expensive_names={model.model for model in report.expensive_models},
+            expensive_users=min(top, EXPENSIVE_MODEL_USERS),
+            month_groups=_month_groups(report),
+        )
+    )
 
 
 def write_dashboard(report: BillingReport, path: Path, top: int, generated_at: datetime) -> Path:
@@ -75,17 +114,161 @@ def _environment() -> Environment:
     # Jinja2 is imported here, not at the top: `--help` and the other commands never need it.
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("cursor_billing", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters.update(
+        money=money,
+        whole_money=whole_money,
+        signed_money=signed_money,
+        avg_money=avg_money,
+        axis_money=axis_money,
+        count=count,
+        percent=percent,
+        share=share,
+        share_of=share_of,
+        meter=meter,
+        cut=lambda text: cut(text, NAME_LIMIT),
+        full=lambda text: cut(text, TITLE_LIMIT),
+        month_short=month_short,
+        direction=direction,
+        moment=moment,
+        counted=counted,
+        others=others,
+        budget_name=budget_name,
+    )
+    environment.globals.update(
+        BASIS_NAMES=BASIS_NAMES,
+        BASIS_SHORT_NAMES=BASIS_SHORT_NAMES,
+        MONTH_STATUS_NAMES=MONTH_STATUS_NAMES,
+        SOURCE_NAMES=SOURCE_NAMES,
+        NAME_LIMIT=NAME_LIMIT,
+        NOTHING=NOTHING,
+    )
+    return environment
 
 
 # ---------------------------------------------------------------------------------------------
-# The view: what the template shows, already formatted
+# Filters: how a number reads on the page (the words are render/text.py's)
+
+
+def avg_money(cents: Decimal) -> str:
+    """An average cost per request: cheap models cost less than a cent, which is not $0.00."""
+    if 0 < cents < Decimal("0.5"):
+        return "<" + money(1)
+    return money(cents)
+
+
+def axis_money(cents: Decimal) -> str:
+    """Axis labels and crowded bars: round amounts, `$2,500` rather than `$2,500.00`."""
+    text = money(cents)
+    return text[:-3] if text.endswith(".00") else text
+
+
+def share_of(part: Decimal, whole: Decimal) -> str:
+    """`part` as a share of `whole`; a sliver that would round to 0% says `<1%`."""
+    if whole <= 0:
+        return NOTHING
+    ratio = part / whole
+    return "<" + share(Decimal("0.01")) if 0 < ratio < Decimal("0.005") else share(ratio)
+
+
+def meter(part: Decimal, whole: Decimal = Decimal(1)) -> float:
+    """The width in percent (0..100) of a small share bar."""
+    if whole <= 0:
+        return 0.0
+    return round(min(max(float(part / whole) * 100, 0.0), 100.0), 1)
+
+
+def month_short(month: Month) -> str:
+    """`Jan 2026`."""
+    return datetime(month.year, month.month, 1).strftime("%b %Y")
+
+
+def direction(change: Decimal | None) -> str:
+    """The CSS class of a change: "up", "down", or "" for none."""
+    if change is None or change == 0:
+        return ""
+    return "up" if change > 0 else "down"
+
+
+def moment(value: datetime, zone_name: str) -> str:
+    """`2026-03-14 10:30 CET`: in the report's time zone, like everything else on the page."""
+    if value.tzinfo is not None:
+        try:
+            value = value.astimezone(ZoneInfo(zone_name))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # an unknown zone name: keep the moment as it was given
+    text = value.strftime("%Y-%m-%d %H:%M")
+    zone = value.tzname()
+    return f"{text} {zone}" if zone else text
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 request`, `12,345 requests`."""
+    return f"{count(number)} {noun}{'' if number == 1 else 's'}"
+
+
+def others(number: int, noun: str) -> str:
+    """`3 other models`."""
+    return f"{count(number)} other {noun}{'' if number == 1 else 's'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping the per-month detail
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    """One month of the collapsed per-month detail: its trend row and its model and user rows."""
+
+    month: Month
+    status: MonthStatus
+    cost_cents: Decimal
+    requests: int
+    models: tuple[Any, ...]  # MonthModel, ranked
+    users: tuple[Any, ...]  # MonthUser, ranked
+
+    @property
+    def tokens(self) -> int:
+        return sum(row.tokens.total for row in self.models)
+
+
+def _month_groups(report: BillingReport) -> list[MonthGroup]:
+    models: dict[Month, list[Any]] = {}
+    users: dict[Month, list[Any]] = {}
+    for model_row in report.month_models:
+        models.setdefault(model_row.month, []).append(model_row)
+    for user_row in report.month_users:
+        users.setdefault(user_row.month, []).append(user_row)
+    return [
+        MonthGroup(
+            row.month,
+            row.status,
+            row.cost_cents,
+            row.requests,
+            tuple(models.get(row.month, ())),
+            tuple(users.get(row.month, ())),
+        )
+        for row in report.monthly_trend
+    ]
+
+
+def _forecast_of(report: BillingReport) -> Forecast | None:
+    """The forecast, when it is of the latest month and that month is still in progress."""
+    forecast = report.forecast
+    trend = report.monthly_trend
+    if forecast is None or not trend or trend[-1].month != forecast.month:
+        return None
+    return forecast
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry: the monthly chart
 
 
 @dataclass(frozen=True)
@@ -103,105 +286,8 @@ class ChartFrame:
 
 # The monthly chart is drawn twice: wide for screens and paper, compact for phones, so that its
 # text stays readable without the chart scrolling sideways. CSS shows one of the two.
-WIDE_CHART = ChartFrame(760, 300, left=68, right=12, top=46, bottom=44, max_bar=76)
+WIDE_CHART = ChartFrame(760, 280, left=68, right=12, top=46, bottom=44, max_bar=76)
 COMPACT_CHART = ChartFrame(360, 250, left=50, right=4, top=42, bottom=40, max_bar=52)
-
-
-@dataclass(frozen=True)
-class MonthLabel:
-    label: str  # MM-YYYY
-    title: str  # January 2026
-    short: str  # Jan 2026
-    partial: bool
-
-
-@dataclass(frozen=True)
-class Card:
-    key: str  # the card's id is `card-<key>`
-    label: str
-    value: str
-    detail: str = ""
-    is_name: bool = False  # a model name or an e-mail: smaller type, wraps anywhere
-    partial: bool = False  # a "partial" badge after the detail
-    note: str = ""  # after the badge
-
-
-@dataclass(frozen=True)
-class SparkBar:
-    x: float
-    y: float
-    width: float
-    height: float
-    partial: bool
-    zero: bool
-    title: str
-
-
-@dataclass(frozen=True)
-class Sparkline:
-    width: float
-    height: float
-    bars: tuple[SparkBar, ...]
-    label: str  # the same numbers in words, for screen readers
-
-
-@dataclass(frozen=True)
-class UserRow:
-    rank: int
-    email: str
-    cost: str
-    requests: str
-    avg_cost: str
-    top_model: str
-    expensive_share: str
-    expensive_pct: float  # 0..100, width of the small share bar
-    expensive_months: str  # "2/3": months in which they used an expensive model
-    trend: Sparkline
-
-
-@dataclass(frozen=True)
-class ModelRow:
-    rank: int
-    model: str
-    cost: str
-    share: str
-    share_pct: float
-    requests: str
-    avg_cost: str
-    users: str
-    tokens: str
-    tokens_detail: str
-    expensive: bool
-
-
-@dataclass(frozen=True)
-class SpenderRow:
-    rank: int | None  # None for the "other" row
-    email: str
-    cost: str
-    share: str
-    requests: str
-
-
-@dataclass(frozen=True)
-class ExpensiveBlock:
-    model: str
-    avg_cost: str
-    cost: str
-    requests: str
-    users_count: str
-    rows: tuple[SpenderRow, ...]
-
-
-@dataclass(frozen=True)
-class TrendRow:
-    month: MonthLabel
-    cost: str
-    requests: str
-    delta: str
-    delta_pct: str
-    direction: str  # of `delta`: "up", "down" or "" (CSS class)
-    pct_direction: str
 
 
 @dataclass(frozen=True)
@@ -211,35 +297,46 @@ class Segment:
     width: float
     height: float
     series: str  # CSS class of the colour: c0, c1, ... or "c-other"
-    title: str
+    name: str  # the model, or "Other models"
+    cost_cents: Decimal
+
+
+@dataclass(frozen=True)
+class ForecastBox:
+    """The rest of the month in progress as the forecast sees it: a dashed box from the
+    month-to-date bar up to the projection, and a whisker from low to high."""
+
+    y: float  # top of the box: the projection
+    low_y: float
+    high_y: float
+    projected_cents: Decimal
+    low_cents: Decimal
+    high_cents: Decimal
 
 
 @dataclass(frozen=True)
 class ChartMonth:
-    month: MonthLabel
+    month: Month
+    status: MonthStatus
     x: float  # left edge of the bar
     center: float
     width: float
-    top: float  # y of the top of the stack
+    top: float  # y of the top of the stack (of the forecast box when there is one)
+    bar_top: float  # y of the top of the month-to-date / actual bar
     height: float
     segments: tuple[Segment, ...]
-    value: str
-    delta: str
-    direction: str
+    cost_cents: Decimal
+    delta_pct: Decimal | None
+    whole_value: bool  # too narrow for cents: show whole dollars
     show_label: bool
     text_x: float  # the centre of the texts, kept inside the chart at its edges
+    forecast: ForecastBox | None
 
 
 @dataclass(frozen=True)
 class Tick:
     y: float
-    label: str
-
-
-@dataclass(frozen=True)
-class LegendItem:
-    name: str
-    series: str  # CSS class, as in Segment
+    cents: Decimal
 
 
 @dataclass(frozen=True)
@@ -252,358 +349,24 @@ class Chart:
     ticks: tuple[Tick, ...]
     months: tuple[ChartMonth, ...]
     show_values: bool
-    label_font: str  # "" or "small"
-    summary: str  # the chart in words
+    small_labels: bool
 
 
-@dataclass(frozen=True)
-class MonthModelRow:
-    model: str
-    tokens: str
-    requests: str
-    cost: str
-    other: bool = False
-
-
-@dataclass(frozen=True)
-class MonthUserRow:
-    rank: int | None
-    email: str
-    cost: str
-    requests: str
-    top_model: str
-
-
-@dataclass(frozen=True)
-class MonthBlock:
-    month: MonthLabel
-    cost: str
-    requests: str
-    tokens: str
-    rows: tuple[Any, ...]  # MonthModelRow or MonthUserRow
-
-
-def dashboard_view(report: BillingReport, top: int, generated_at: datetime) -> dict[str, Any]:
-    """Everything the template shows, as display-ready strings and numbers."""
-    top = max(top, 0)
-    months = {month: _month_label(month, report.partial_months) for month in report.months}
-    return {
-        "title": TITLE,
-        "period": _period(report.months),
-        "timezone": report.timezone,
-        "cost_basis": BASIS_NAMES[report.cost_basis],
-        "generated_at": _moment(generated_at, report.timezone),
-        "generated_at_iso": generated_at.isoformat(timespec="seconds"),
-        "has_usage": report.has_usage,
-        "no_usage": NO_USAGE,
-        "partial_note": PARTIAL_NOTE if report.partial_months else "",
-        "anonymized_note": ANONYMIZED if report.anonymized else "",
-        "top": top,
-        "users_total": count(len(report.users)),
-        "models_total": count(len(report.models)),
-        "cards": _cards(report, months),
-        "top_users": _top_users(report, top, months),
-        "expensive_models": _expensive_models(report, top),
-        "top_models": _top_models(report, top),
-        "trend": _trend_rows(report, months),
-        **_charts(report, months),
-        "month_models": _month_models(report, top, months),
-        "month_users": _month_users(report, top, months),
-    }
-
-
-def _charts(report: BillingReport, months: Mapping[Month, MonthLabel]) -> dict[str, Any]:
-    if not report.has_usage:
-        return {"chart": None, "compact_chart": None, "legend": []}
-    stacked, legend = _stacked_series(report)
-    return {
-        "chart": _chart(report, months, stacked, WIDE_CHART),
-        "compact_chart": _chart(report, months, stacked, COMPACT_CHART),
-        "legend": legend,
-    }
-
-
-def _month_label(month: Month, partial_months: Sequence[Month]) -> MonthLabel:
-    first_day = datetime(month.year, month.month, 1)
-    return MonthLabel(
-        month.label, month.title, first_day.strftime("%b %Y"), month in partial_months
-    )
-
-
-def _period(months: Sequence[Month]) -> str:
-    if not months:
-        return "no months analyzed"
-    first, last = months[0].title, months[-1].title
-    return first if first == last else f"{first} – {last}"
-
-
-def _moment(moment: datetime, zone_name: str) -> str:
-    """`2026-03-14 10:30 CET`: in the report's time zone, like everything else on the page."""
-    if moment.tzinfo is not None:
-        try:
-            moment = moment.astimezone(ZoneInfo(zone_name))
-        except (ZoneInfoNotFoundError, ValueError):
-            pass  # an unknown zone name: keep the moment as it was given
-    text = moment.strftime("%Y-%m-%d %H:%M")
-    zone = moment.tzname()
-    return f"{text} {zone}" if zone else text
-
-
-def _cards(report: BillingReport, months: Mapping[Month, MonthLabel]) -> list[Card]:
-    summary = report.summary
-    total = summary.total_cost_cents
-    current = months.get(summary.current_month) if summary.current_month else None
-    trend = report.monthly_trend
-    change = ""
-    if len(trend) > 1 and trend[-1].delta_cents is not None:
-        change = percent(trend[-1].delta_pct, signed=True)
-        if trend[-1].delta_pct is None:
-            change = signed_money(trend[-1].delta_cents)
-        change += f" vs {months[trend[-2].month].short}"
-    costliest = report.models[0] if report.models else None
-    spender = report.users[0] if report.users else None
-    return [
-        Card(
-            "total",
-            "Total on-demand spend",
-            money(total),
-            f"{_counted(summary.total_requests, 'request')} · "
-            f"{_counted(len(report.users), 'user')}",
-        ),
-        Card(
-            "current-month",
-            "Current month spend",
-            money(summary.current_month_cost_cents),
-            current.title if current else NOTHING,
-            partial=bool(current and current.partial),
-            note=change,
-        ),
-        Card(
-            "months",
-            "Months analyzed",
-            count(summary.months_analyzed),
-            _period(report.months),
-        ),
-        Card(
-            "costliest-model",
-            "Costliest model",
-            summary.costliest_model or NOTHING,
-            f"{money(costliest.cost_cents)} · {_share_of(costliest.cost_cents, total)} of spend"
-            if costliest
-            else "",
-            is_name=True,
-        ),
-        Card(
-            "top-spender",
-            "Top spender",
-            summary.top_spender or NOTHING,
-            f"{money(spender.cost_cents)} · {_share_of(spender.cost_cents, total)} of spend"
-            if spender
-            else "",
-            is_name=True,
-        ),
-    ]
-
-
-def _top_users(
-    report: BillingReport, top: int, months: Mapping[Month, MonthLabel]
-) -> list[UserRow]:
-    return [
-        UserRow(
-            rank=rank,
-            email=user.email,
-            cost=money(user.cost_cents),
-            requests=count(user.requests),
-            avg_cost=_avg_money(user.avg_cost_cents),
-            top_model=user.top_model,
-            expensive_share=share(user.expensive_share),
-            expensive_pct=_clamped_pct(user.expensive_share * 100),
-            expensive_months=f"{user.expensive_months}/{len(report.months)}",
-            trend=_sparkline(user.by_month, months),
-        )
-        for rank, user in enumerate(report.users[:top], 1)
-    ]
-
-
-def _top_models(report: BillingReport, top: int) -> list[ModelRow]:
-    total = report.summary.total_cost_cents
-    expensive = {model.model for model in report.expensive_models}
-    rows = []
-    for rank, model in enumerate(report.models[:top], 1):
-        tokens = model.tokens
-        rows.append(
-            ModelRow(
-                rank=rank,
-                model=model.model,
-                cost=money(model.cost_cents),
-                share=_share_of(model.cost_cents, total),
-                share_pct=_clamped_pct(model.cost_cents * 100 / total) if total > 0 else 0.0,
-                requests=count(model.requests),
-                avg_cost=_avg_money(model.avg_cost_cents),
-                users=count(model.unique_users),
-                tokens=count(tokens.total),
-                tokens_detail=(
-                    f"input {count(tokens.input)} · output {count(tokens.output)} · "
-                    f"cache write {count(tokens.cache_write)} · "
-                    f"cache read {count(tokens.cache_read)}"
-                ),
-                expensive=model.model in expensive,
-            )
-        )
-    return rows
-
-
-def _expensive_models(report: BillingReport, top: int) -> list[ExpensiveBlock]:
-    """Each expensive model with its biggest spenders; the rest of its users in one row."""
-    top = min(top, EXPENSIVE_MODEL_USERS)
-    blocks = []
-    for model in report.expensive_models:
-        rows = [
-            SpenderRow(
-                rank,
-                user.email,
-                money(user.cost_cents),
-                _share_of(user.cost_cents, model.cost_cents),
-                count(user.requests),
-            )
-            for rank, user in enumerate(model.users[:top], 1)
-        ]
-        rest = model.users[top:]
-        if rest:
-            rest_cost = sum((user.cost_cents for user in rest), ZERO)
-            rows.append(
-                SpenderRow(
-                    None,
-                    _others(len(rest), "user"),
-                    money(rest_cost),
-                    _share_of(rest_cost, model.cost_cents),
-                    count(sum(user.requests for user in rest)),
-                )
-            )
-        blocks.append(
-            ExpensiveBlock(
-                model=model.model,
-                avg_cost=_avg_money(model.avg_cost_cents),
-                cost=money(model.cost_cents),
-                requests=count(model.requests),
-                users_count=count(len(model.users)),
-                rows=tuple(rows),
-            )
-        )
-    return blocks
-
-
-def _trend_rows(report: BillingReport, months: Mapping[Month, MonthLabel]) -> list[TrendRow]:
-    return [
-        TrendRow(
-            month=months[row.month],
-            cost=money(row.cost_cents),
-            requests=count(row.requests),
-            delta=signed_money(row.delta_cents),
-            delta_pct=percent(row.delta_pct, signed=True),
-            direction=_direction(signed_money(row.delta_cents)),
-            pct_direction=_direction(percent(row.delta_pct, signed=True)),
-        )
-        for row in report.monthly_trend
-    ]
-
-
-def _month_models(
-    report: BillingReport, top: int, months: Mapping[Month, MonthLabel]
-) -> list[MonthBlock]:
-    """Per month, like Cursor's own dashboard: the top models and one row for the rest."""
-    by_month = _grouped(report.month_models)
-    blocks = []
-    for trend in report.monthly_trend:
-        entries: Sequence[MonthModel] = by_month.get(trend.month, ())
-        rows = [
-            MonthModelRow(
-                row.model, count(row.tokens.total), count(row.requests), money(row.cost_cents)
-            )
-            for row in entries[:top]
-        ]
-        rest = entries[top:]
-        if rest:
-            rows.append(
-                MonthModelRow(
-                    _others(len(rest), "model"),
-                    count(sum(row.tokens.total for row in rest)),
-                    count(sum(row.requests for row in rest)),
-                    money(sum((row.cost_cents for row in rest), ZERO)),
-                    other=True,
-                )
-            )
-        blocks.append(
-            MonthBlock(
-                month=months[trend.month],
-                cost=money(trend.cost_cents),
-                requests=count(trend.requests),
-                tokens=count(sum(row.tokens.total for row in entries)),
-                rows=tuple(rows),
-            )
-        )
-    return blocks
-
-
-def _month_users(
-    report: BillingReport, top: int, months: Mapping[Month, MonthLabel]
-) -> list[MonthBlock]:
-    by_month = _grouped(report.month_users)
-    blocks = []
-    for trend in report.monthly_trend:
-        entries: Sequence[MonthUser] = by_month.get(trend.month, ())
-        rows = [
-            MonthUserRow(rank, row.email, money(row.cost_cents), count(row.requests), row.top_model)
-            for rank, row in enumerate(entries[:top], 1)
-        ]
-        rest = entries[top:]
-        if rest:
-            rows.append(
-                MonthUserRow(
-                    None,
-                    _others(len(rest), "user"),
-                    money(sum((row.cost_cents for row in rest), ZERO)),
-                    count(sum(row.requests for row in rest)),
-                    "",
-                )
-            )
-        blocks.append(
-            MonthBlock(
-                month=months[trend.month],
-                cost=money(trend.cost_cents),
-                requests=count(trend.requests),
-                tokens="",
-                rows=tuple(rows),
-            )
-        )
-    return blocks
-
-
-# ---------------------------------------------------------------------------------------------
-# Charts
-
-
-def _stacked_series(report: BillingReport) -> tuple[list[ModelSpend], list[LegendItem]]:
-    """The models the chart stacks one by one (the top few by cost) and the legend."""
-    stacked = list(report.models[:STACKED_MODELS])
+def _stacked_models(report: BillingReport) -> list[ModelSpend]:
+    """The models the chart stacks one by one (the top few by cost); the rest is "Other"."""
     if len(report.models) == STACKED_MODELS + 1:
-        stacked = list(report.models)  # one more series beats an "Other" holding one model
-    legend = [LegendItem(model.model, f"c{index}") for index, model in enumerate(stacked)]
-    if len(report.models) > len(stacked):
-        legend.append(LegendItem("Other models", "c-other"))
-    return stacked, legend
+        return list(report.models)  # one more series beats an "Other" holding one model
+    return list(report.models[:STACKED_MODELS])
 
 
-def _chart(
-    report: BillingReport,
-    months: Mapping[Month, MonthLabel],
-    stacked: Sequence[ModelSpend],
-    frame: ChartFrame,
-) -> Chart:
-    """Monthly cost as bars stacked by model (`stacked`, then "Other models"), with the
-    change against the month before above each bar, drawn in `frame`."""
+def _chart(report: BillingReport, stacked: Sequence[ModelSpend], frame: ChartFrame) -> Chart:
+    """Monthly cost as bars stacked by model, the month in progress as its month-to-date bar
+    under a dashed box up to the forecast with a low–high whisker, drawn in `frame`."""
     trend = report.monthly_trend
+    forecast = _forecast_of(report)
     peak = max((row.cost_cents for row in trend), default=ZERO)
+    if forecast is not None:
+        peak = max(peak, forecast.high_cents, forecast.projected_cents)
     scale_top, step = _nice_scale(peak)
     plot_width = frame.width - frame.left - frame.right
     plot_height = frame.height - frame.top - frame.bottom
@@ -614,20 +377,18 @@ def _chart(
     # smaller type, and then only every n-th month is named, counting back from the latest.
     small = slot < 60
     label_every = math.ceil(52 / slot) if small else 1
-    show_values = slot >= 54
 
     def y_of(cents: Decimal) -> float:
-        return baseline - float(max(cents, ZERO) / scale_top) * plot_height
+        return round(baseline - float(max(cents, ZERO) / scale_top) * plot_height, 1)
 
     ticks = []
     tick = ZERO
     while tick <= scale_top:
-        ticks.append(Tick(round(y_of(tick), 1), _axis_money(tick)))
+        ticks.append(Tick(y_of(tick), tick))
         tick += step
 
     chart_months = []
     for index, row in enumerate(trend):
-        month = months[row.month]
         x = frame.left + index * slot + (slot - bar_width) / 2
         parts = [
             (f"c{series}", model.model, model.by_month.get(row.month, ZERO))
@@ -648,32 +409,46 @@ def _chart(
                     round(bar_width, 1),
                     round(height, 1),
                     series,
-                    f"{name} · {month.title}: {money(cents)}",
+                    name,
+                    cents,
                 )
             )
             stack_top -= height
-        roomy = slot >= 8 * len(money(row.cost_cents)) + 8
-        value = money(row.cost_cents) if roomy else _axis_money(_dollars(row.cost_cents))
+        box = None
+        if forecast is not None and row.month == forecast.month:
+            box = ForecastBox(
+                y_of(forecast.projected_cents),
+                y_of(forecast.low_cents),
+                y_of(forecast.high_cents),
+                forecast.projected_cents,
+                forecast.low_cents,
+                forecast.high_cents,
+            )
+        top = min(stack_top, box.high_y, box.y) if box else stack_top
+        whole = slot < 8 * len(money(row.cost_cents)) + 8
+        value_chars = len(axis_money(row.cost_cents) if whole else money(row.cost_cents))
         # Half the width of the widest text under or over the bar, in 12 px digits.
-        half_text = 3.6 * max(len(value) if show_values else 0, len(month.short)) + 2
+        half_text = 3.6 * max(value_chars, 8) + 2
         center = x + bar_width / 2
         chart_months.append(
             ChartMonth(
-                month=month,
+                month=row.month,
+                status=row.status,
                 x=round(x, 1),
                 center=round(center, 1),
                 width=round(bar_width, 1),
-                top=round(stack_top, 1),
+                top=round(top, 1),
+                bar_top=round(stack_top, 1),
                 height=round(baseline - stack_top, 1),
                 segments=tuple(segments),
-                value=value,
-                delta=percent(row.delta_pct, signed=True) if row.delta_pct is not None else "",
-                direction=_direction(percent(row.delta_pct, signed=True)),
+                cost_cents=row.cost_cents,
+                delta_pct=row.delta_pct,
+                whole_value=whole,
                 show_label=(len(trend) - 1 - index) % label_every == 0,
                 text_x=round(min(max(center, half_text), frame.width - half_text), 1),
+                forecast=box,
             )
         )
-    words = "; ".join(f"{months[row.month].title}: {money(row.cost_cents)}" for row in trend)
     return Chart(
         width=frame.width,
         height=frame.height,
@@ -682,37 +457,9 @@ def _chart(
         baseline=baseline,
         ticks=tuple(ticks),
         months=tuple(chart_months),
-        show_values=show_values,
-        label_font="small" if small else "",
-        summary=f"On-demand spend per month. {words}.",
+        show_values=slot >= 54,
+        small_labels=small,
     )
-
-
-def _sparkline(by_month: Mapping[Month, Decimal], months: Mapping[Month, MonthLabel]) -> Sparkline:
-    """Small bars, one per analyzed month, scaled to the user's own busiest month."""
-    values = [(months[label], by_month.get(label, ZERO)) for label in months]
-    peak = max((cents for _, cents in values), default=ZERO)
-    slot = min(SPARK_WIDTH / max(len(values), 1), _MAX_SPARK_SLOT)
-    bar_width = max(slot - 2, 1.5)
-    bars = []
-    for index, (month, cents) in enumerate(values):
-        zero = cents <= 0 or peak <= 0
-        height = 1.0 if zero else max(float(cents / peak) * (SPARK_HEIGHT - 1), 1.5)
-        bars.append(
-            SparkBar(
-                x=round(index * slot + (slot - bar_width) / 2, 1),
-                y=round(SPARK_HEIGHT - height, 1),
-                width=round(bar_width, 1),
-                height=round(height, 1),
-                partial=month.partial,
-                zero=zero,
-                title=f"{month.short}: {money(cents)}",
-            )
-        )
-    label = "Spend by month: " + ", ".join(
-        f"{month.short} {money(cents)}" for month, cents in values
-    )
-    return Sparkline(round(slot * len(values), 1), SPARK_HEIGHT, tuple(bars), label)
 
 
 def _nice_scale(peak_cents: Decimal) -> tuple[Decimal, Decimal]:
@@ -730,55 +477,48 @@ def _nice_scale(peak_cents: Decimal) -> tuple[Decimal, Decimal]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Small derivations
+# Geometry: sparklines
 
 
-def _avg_money(cents: Decimal) -> str:
-    """An average cost per request: cheap models cost less than a cent, which is not $0.00."""
-    if 0 < cents < Decimal("0.5"):
-        return "<" + money(1)
-    return money(cents)
+@dataclass(frozen=True)
+class SparkBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    month: Month
+    status: MonthStatus
+    cost_cents: Decimal
 
 
-def _axis_money(cents: Decimal) -> str:
-    """Axis labels are round amounts: `$2,500` rather than `$2,500.00`."""
-    text = money(cents)
-    return text[:-3] if text.endswith(".00") else text
+@dataclass(frozen=True)
+class Sparkline:
+    width: float
+    height: float
+    bars: tuple[SparkBar, ...]
 
 
-def _dollars(cents: Decimal) -> Decimal:
-    """Cents rounded to whole dollars, for labels in a crowded chart."""
-    return (cents / _WHOLE_DOLLAR).quantize(Decimal(1), rounding=ROUND_HALF_UP) * _WHOLE_DOLLAR
-
-
-def _share_of(part: Decimal, whole: Decimal) -> str:
-    """`part` as a share of `whole`; a sliver that would round to 0% says `<1%`."""
-    if whole <= 0:
-        return NOTHING
-    ratio = part / whole
-    return "<" + share(Decimal("0.01")) if 0 < ratio < Decimal("0.005") else share(ratio)
-
-
-def _clamped_pct(value: Decimal) -> float:
-    return round(min(max(float(value), 0.0), 100.0), 1)
-
-
-def _direction(change: str) -> str:
-    """ "up" or "down" for a change as shown (`+$1.00`, `-2.5%`): what rounds to nothing is
-    neither."""
-    return {"+": "up", "-": "down"}.get(change[:1], "")
-
-
-def _counted(number: int, noun: str) -> str:
-    return f"{count(number)} {noun}{'' if number == 1 else 's'}"
-
-
-def _others(number: int, noun: str) -> str:
-    return f"{count(number)} other {noun}{'' if number == 1 else 's'}"
-
-
-def _grouped(rows: Iterable[MonthModel | MonthUser]) -> dict[Month, list[Any]]:
-    grouped: dict[Month, list[Any]] = {}
-    for row in rows:
-        grouped.setdefault(row.month, []).append(row)
-    return grouped
+def _sparkline(
+    by_month: Mapping[Month, Decimal], month_status: Mapping[Month, MonthStatus]
+) -> Sparkline:
+    """Small bars, one per analyzed month, scaled to the user's own busiest month."""
+    values = [(month, by_month.get(month, ZERO)) for month in month_status]
+    peak = max((cents for _, cents in values), default=ZERO)
+    slot = min(SPARK_WIDTH / max(len(values), 1), _MAX_SPARK_SLOT)
+    bar_width = max(slot - 2, 1.5)
+    bars = []
+    for index, (month, cents) in enumerate(values):
+        zero = cents <= 0 or peak <= 0
+        height = 1.0 if zero else max(float(cents / peak) * (SPARK_HEIGHT - 1), 1.5)
+        bars.append(
+            SparkBar(
+                x=round(index * slot + (slot - bar_width) / 2, 1),
+                y=round(SPARK_HEIGHT - height, 1),
+                width=round(bar_width, 1),
+                height=round(height, 1),
+                month=month,
+                status=month_status[month],
+                cost_cents=cents,
+            )
+        )
+    return Sparkline(round(slot * len(values), 1), SPARK_HEIGHT, tuple(bars))

@@ -6,18 +6,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cursor_billing.views.report import BillingReport
 
 from cursor_billing.choices import Source
 
 # One wording for one idea, shared by the terminal, the dashboard and the webhook text.
 BASIS_NAMES = {"list": "list price (token cost + Cursor fee)", "charged": "charged by Cursor"}
-SOURCE_NAMES: dict[Source, str] = {
-    "human": "people",
-    "headless": "headless runs",
-    "cloud_agent": "cloud agents",
-    "automation": "automations",
-    "service_account": "service accounts",
+BASIS_SHORT_NAMES = {"list": "list price", "charged": "charged by Cursor"}
+MONTH_STATUS_NAMES = {
+    "complete": "complete",
+    "closing": "closing",
+    "in_progress": "in progress",
+    "unreliable": "unreliable",
 }
+SOURCE_NAMES: dict[Source, str] = {
+    "cloud_agent": "Cloud agents",
+    "automation": "Automations",
+    "service_account": "Service accounts",
+    "headless": "Headless (CLI)",
+    "human": "People in the editor",
+}
+NAME_LIMIT = 80  # names and e-mails on the dashboard (SPEC §8)
+TITLE_LIMIT = 1000  # the full name in a `title`, up to this long
 ANONYMIZED = "Anonymized: e-mails are replaced by pseudonyms (user-…)."
 NOTHING = "—"  # shown for a value that does not exist (first month's change, share of nothing)
 _CENT = Decimal("0.01")
@@ -31,6 +44,18 @@ def money(cents: Decimal | int) -> str:
     dollars = (Decimal(cents) / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
     sign = "-" if dollars < 0 else ""
     return f"{sign}${abs(dollars):,.2f}"
+
+
+def whole_money(cents: Decimal | int) -> str:
+    """Cents as whole dollars, for round figures like a forecast: `$1,235`."""
+    dollars = (Decimal(cents) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    sign = "-" if dollars < 0 else ""
+    return f"{sign}${abs(dollars):,}"
+
+
+def cut(text: str, limit: int = NAME_LIMIT) -> str:
+    """`text` at most `limit` characters long, an ellipsis marking where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def signed_money(cents: Decimal | int | None) -> str:
@@ -97,3 +122,49 @@ def sparkline(values: Sequence[Decimal | int | float]) -> str:
             level = int(Decimal(str(value)) / Decimal(str(peak)) * (len(_SPARKS) - 1))
             marks.append(_SPARKS[max(0, min(level, len(_SPARKS) - 1))])
     return "".join(marks)
+
+
+def headline(report: BillingReport) -> str:
+    """The one sentence on top of the dashboard and after `report` (SPEC §8), e.g. "On-demand
+    spend 07-2026 to 11-2026: $1,663.20 (list price). 12-2026 so far $4.83, on pace for $370
+    ($340–$395), +2 % on the same days of 11-2026." """
+    trend = report.monthly_trend
+    basis = BASIS_SHORT_NAMES[report.cost_basis]
+    if not trend:
+        return "No months analyzed."
+    live = trend[-1] if trend[-1].status == "in_progress" else None
+    done = trend[:-1] if live else trend
+    sentences = []
+    if done:
+        span = done[0].month.label
+        if len(done) > 1:
+            span += f" to {done[-1].month.label}"
+        total = sum((row.cost_cents for row in done), Decimal(0))
+        sentences.append(f"On-demand spend {span}: {money(total)} ({basis}).")
+    if live:
+        forecast = (
+            report.forecast if report.forecast and report.forecast.month == live.month else None
+        )
+        opening = (
+            f"{live.month.label} so far" if done else f"On-demand spend {live.month.label} so far"
+        )
+        parts = [f"{opening} {money(live.cost_cents)}" + ("" if done else f" ({basis})")]
+        change = live.delta_pct if live.delta_basis == "same_days" else None
+        if forecast:
+            parts.append(
+                f"on pace for {whole_money(forecast.projected_cents)} "
+                f"({whole_money(forecast.low_cents)}–{whole_money(forecast.high_cents)})"
+            )
+            change = forecast.change_to_date_pct
+        if change is not None and len(trend) > 1:
+            parts.append(f"{_whole_percent(change)} on the same days of {trend[-2].month.label}")
+        sentences.append(", ".join(parts) + ".")
+    return " ".join(sentences)
+
+
+def _whole_percent(points: Decimal) -> str:
+    """`+2 %`, `-15 %`, `0 %`: the headline's rounded change."""
+    value = points.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if value == 0:
+        return "0 %"
+    return f"{'+' if value > 0 else '-'}{abs(value):,} %"
