@@ -74,9 +74,9 @@ class UsageEvent(msgspec.Struct, gc=False):
         usage = raw.get("tokenUsage")
         token_usage = None
         if isinstance(usage, dict):
+            inputs, outputs, writes, reads = (_as_int(usage.get(name)) for name in TOKEN_FIELDS)
             token_usage = TokenUsage(
-                *(_as_int(usage.get(name)) for name in TOKEN_FIELDS),
-                totalCents=as_decimal(usage.get("totalCents")),
+                inputs, outputs, writes, reads, totalCents=as_decimal(usage.get("totalCents"))
             )
         charged = raw.get("chargedCents")
         timestamp = raw.get("timestamp")
