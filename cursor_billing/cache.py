@@ -434,7 +434,7 @@ def _lock_exclusively(descriptor: int) -> None:
     if os.name == "nt":
         import msvcrt
 
-        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
     else:
         import fcntl
 

@@ -375,7 +375,7 @@ def timestamp_ms(event: dict[str, Any]) -> int | None:
     except (TypeError, ValueError):
         pass
     try:
-        return int(Decimal(value))  # "1767225600001.0"
+        return int(Decimal(value))  # type: ignore[arg-type]  # "1767225600001.0"
     except (TypeError, ValueError, ArithmeticError):
         return None
 

@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import CostBasis, MonthStatus, Source
-from cursor_billing.events import UsageEvent, is_on_demand_kind
+from cursor_billing.events import Money, UsageEvent, is_on_demand_kind
 from cursor_billing.months import Month
 
 ZERO = Decimal(0)
@@ -284,13 +284,23 @@ def _fold(
             if not 0 <= index <= last_day:
                 index = 0 if index < 0 else last_day
             team = None if team_of is None else team_of(event.userEmail, stamp)
-            key = (index, event.userEmail, event.model, event.source, event.isTokenBasedCall, team)
+            # The usual event names no agent, automation or service account: its source is
+            # read here without the property's calls (same rules, SPEC §7).
+            if (
+                event.cloudAgentId is None
+                and event.automationId is None
+                and event.serviceAccountId == "null"
+            ):
+                source: Source = "headless" if event.isHeadless is True else "human"
+            else:
+                source = event.source
+            key = (index, event.userEmail, event.model, source, event.isTokenBasedCall, team)
             cell = cells.get(key)
             if cell is None:
                 cell = cells[key] = [0, 0, 0, 0, 0, ZERO, ZERO, ZERO]
             cell[0] += 1
             usage = event.tokenUsage
-            list_cents = ZERO
+            list_cents: Money = ZERO
             if usage is not None:
                 cell[1] += usage.inputTokens
                 cell[2] += usage.outputTokens
@@ -301,10 +311,10 @@ def _fold(
             charged = event.chargedCents
             if careful:
                 values = (list_cents, fee or ZERO, charged or ZERO)
-                if not all(value.is_finite() for value in values):
+                if not all(_finite(value) for value in values):
                     not_finite += 1
                     list_cents, fee, charged = (
-                        value if value.is_finite() else ZERO for value in values
+                        value if _finite(value) else ZERO for value in values
                     )
                     charged = charged if event.chargedCents is not None else None
             if fee is not None:
@@ -320,6 +330,10 @@ def _fold(
     if not careful and not all(c[6].is_finite() and c[7].is_finite() for c in cells.values()):
         return cells, negative, -1
     return cells, negative, not_finite
+
+
+def _finite(value: Money) -> bool:
+    return isinstance(value, int) or value.is_finite()
 
 
 def _day_starts(month: Month, zone: ZoneInfo) -> list[int]:

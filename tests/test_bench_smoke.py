@@ -14,6 +14,8 @@ FIGURES_PER_CASE = {
     "3. Analysis throughput": 2,
     "4. Report": 2,
     "5. Start-up": 2,
+    "6. Real-shaped cache": 3,
+    "7. Distinct users": 2,
 }
 
 

@@ -92,3 +92,46 @@ def test_negative_costs_are_counted_in_a_warning():
     )
     assert month.negative == 2
     assert month.warnings == ("01-2026: 2 event(s) have a negative cost",)
+
+
+def test_money_read_from_a_cache_file_is_exact_whatever_its_spelling(tmp_path):
+    """Integers stay integers and every other number is read digit for digit, on both bases,
+    from the file as written (the fast decode reads JSON integers as `int`)."""
+    from cursor_billing.cache import CacheDir
+    from tests.helpers import write_cache_file
+
+    texts = [("3", "0", "4"), ("0.1", "0.2", "0.30000000000000004"), ("1e2", "2.5E-3", "1")]
+    texts.append(("12345678901234567890.123456789", "0.000000001", "7"))
+    events = [usage_event(JAN_1 + i * DAY_MS, cents=0.0, fee=0.0) for i in range(len(texts))]
+    path = write_cache_file(tmp_path, "01-2026", events)
+    content = path.read_text()
+    for cents, fee, charged in texts:  # replace the placeholders with the exact texts
+        content = content.replace('"totalCents": 0.0}', f'"totalCents": {cents}}}', 1)
+        content = content.replace('"cursorTokenFee": 0.0', f'"cursorTokenFee": {fee}', 1)
+        content = content.replace('"requestsCosts": 1,', f'"chargedCents": {charged}, "rc": 1,', 1)
+    path.write_text(content)
+    cached = CacheDir(tmp_path / "monthly_usage_data").read_for_analysis(JAN)
+    ledger = Ledger("UTC", (fold_month(JAN, cached.events, ZoneInfo("UTC")),))
+    assert ledger.total("list").cost_cents == sum(
+        (Decimal(c) + Decimal(f) for c, f, _ in texts), Decimal(0)
+    )
+    assert ledger.total("charged").cost_cents == sum((Decimal(x) for *_, x in texts), Decimal(0))
+    assert all(isinstance(row.list_cents, Decimal) for row in ledger.rows())
+
+
+def test_the_source_follows_the_rules_on_every_path():
+    common = {"cloudAgentId": None, "automationId": None}
+    cases = {
+        "human": {"serviceAccountId": "null", "isHeadless": False},
+        "headless": {"serviceAccountId": "null", "isHeadless": True},
+        "automation": {"serviceAccountId": "null", "automationId": "auto_1"},
+        "cloud_agent": {"serviceAccountId": "sa_1", "cloudAgentId": "bc-1"},
+        "service_account": {"serviceAccountId": "sa_1", "isHeadless": True},
+    }
+    for expected, fields in cases.items():
+        event = usage_event(JAN_1, **{**common, **fields})
+        if fields.get("serviceAccountId") == "null" and expected == "human":
+            del event["serviceAccountId"]  # absent: the property's path
+        for raw in (event, usage_event(JAN_1, **{**common, **fields})):
+            (row,) = ledger_of(raw).rows()
+            assert row.source == expected == UsageEvent.from_raw(raw).source

@@ -571,7 +571,7 @@ def _months(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
     """(first ms, last ms) of every UTC calendar month that overlaps the range."""
     moment = datetime.fromtimestamp(start_ms / 1000, timezone.utc)
     year, month = moment.year, moment.month
-    months = []
+    months: list[tuple[int, int]] = []
     while True:
         first = calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
         if first > end_ms:

@@ -230,6 +230,7 @@ class Emulator:
         if self._server is None:
             raise RuntimeError("the emulator is not running: call start() first")
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
@@ -344,7 +345,7 @@ class Emulator:
         if self._by_email is None:
             by_email: dict[str, list[int]] = {}
             for position, event in enumerate(self._events):
-                by_email.setdefault(event.get("userEmail"), []).append(position)
+                by_email.setdefault(str(event.get("userEmail")), []).append(position)
             self._by_email = by_email
         positions = self._by_email.get(email, [])
         stamps = self._timestamps
@@ -390,7 +391,7 @@ class Emulator:
         spend = self.member_spend(start, end)
         with self._lock:
             skew = dict(self._spend_skew)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for member in self.members():
             on_demand, included, requests = spend.get(member.email, (Decimal(0), Decimal(0), 0))
             on_demand += skew.get(member.email, Decimal(0))
@@ -506,7 +507,8 @@ class Emulator:
 
         groups = []
         for billing_group in team.groups:
-            current, former = [], []
+            current: list[dict[str, Any]] = []
+            former: list[dict[str, Any]] = []
             for index, stint in enumerate(stints):
                 if stint.group_id != billing_group.id:
                     continue
@@ -819,7 +821,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cursor_billing.cache import CacheEntry, StrayFile
+from cursor_billing.choices import CostBasis
 from cursor_billing.csv_import import ImportResult, SkipReason
 from cursor_billing.fetcher import MonthResult
 from cursor_billing.months import Month
@@ -67,7 +68,7 @@ def summary_table(report: BillingReport) -> Table:
     if summary.current_month in report.partial_months:
         current += " (partial)"
     basis = report.cost_basis
-    other = "charged" if basis == "list" else "list"
+    other: CostBasis = "charged" if basis == "list" else "list"
     table.add_row(f"Total, {BASIS_NAMES[basis]}", money(summary.total_cost_cents))
     table.add_row(
         Text(f"Total, {BASIS_NAMES[other]}", style="dim"),
@@ -126,7 +127,7 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
     if len(trend_months) > 1:
         table.add_column("Trend", no_wrap=True)
     for user in users:
-        cells = [
+        cells: list[str | Text] = [
             Text(user.email),
             money(user.cost_cents),
             Text(user.top_model),
