@@ -463,7 +463,8 @@ def _json_type(value: Any) -> str:
         return "a boolean"
     if isinstance(value, (int, Decimal)):
         return "a number"
-    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), "null")
+    names: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(value), "null")
 
 
 def _refusal(answer: _Answer) -> Exception:
