@@ -11,7 +11,17 @@ import typer
 from typer.core import TyperGroup
 
 from cursor_billing import __version__
-from cursor_billing.commands import analyze, cache, demo, emulator, fetch, import_csv, report, run
+from cursor_billing.commands import (
+    analyze,
+    cache,
+    demo,
+    emulator,
+    fetch,
+    import_csv,
+    reconcile,
+    report,
+    run,
+)
 from cursor_billing.commands.common import ConfigOption, DataDirOption
 from cursor_billing.errors import CursorBillingError, ExitCode, exit_code_for
 
@@ -111,6 +121,7 @@ app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.command("emulator")(emulator.emulator)
 app.command("import-csv")(import_csv.import_csv)
+app.command("reconcile")(reconcile.reconcile)
 app.add_typer(cache.app, name="cache")
 
 

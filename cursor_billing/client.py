@@ -28,6 +28,12 @@ from cursor_billing.text import printable
 
 USAGE_EVENTS_PATH = "/teams/filtered-usage-events"
 GROUPS_PATH = "/teams/groups"
+SPEND_PATH = "/teams/spend"
+# The docs' own example asks for 100 members a page; the maximum is not documented.
+SPEND_PAGE_SIZE = 100
+# Pages asked for by e-mail, oldest address first: sorted by amount (the default), a page could
+# shift while spend lands between two requests, and a member be read twice or never.
+SPEND_ORDER = {"sortBy": "user", "sortDirection": "asc"}
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 MAX_INTERVAL_SECONDS = 60.0
 MAX_RETRY_AFTER_SECONDS = 300.0  # a longer Retry-After ends the run instead of hanging it
@@ -50,6 +56,31 @@ class UsagePage:
     total_events: int
     num_pages: int
     has_next_page: bool
+
+
+@dataclass(frozen=True)
+class MemberSpend:
+    """One member of `POST /teams/spend`: their on-demand spend this billing cycle."""
+
+    email: str
+    spend_cents: Decimal
+
+
+@dataclass(frozen=True)
+class SpendPage:
+    """One page of `POST /teams/spend`."""
+
+    members: list[MemberSpend]
+    cycle_start_ms: int
+    total_pages: int
+
+
+@dataclass(frozen=True)
+class TeamSpend:
+    """Every page of `POST /teams/spend` read: the current billing cycle's per-member spend."""
+
+    cycle_start_ms: int
+    members: tuple[MemberSpend, ...]
 
 
 @dataclass
@@ -175,6 +206,29 @@ class AdminApiClient:
         """`GET /teams/groups` of the current billing cycle, as received once it was checked to
         be a list of groups (SPEC §11). A 403 means the team has no billing groups (Enterprise)."""
         return self._post(GROUPS_PATH, None, _checked_groups, method="GET", refusal=_groups_refusal)
+
+    def spend_page(self, page: int, page_size: int = SPEND_PAGE_SIZE) -> SpendPage:
+        body = {"page": page, "pageSize": page_size, **SPEND_ORDER}
+        return self._post(SPEND_PATH, body, parse_spend_page)
+
+    def team_spend(self, page_size: int = SPEND_PAGE_SIZE) -> TeamSpend:
+        """Every page of `POST /teams/spend`, until `page >= totalPages`. A member listed on two
+        pages (the list moved while it was read) counts once."""
+        first = self.spend_page(1, page_size)
+        members = {member.email: member for member in first.members}
+        page, total_pages = 1, first.total_pages
+        while page < total_pages:
+            page += 1
+            answer = self.spend_page(page, page_size)
+            if answer.cycle_start_ms != first.cycle_start_ms:
+                raise ApiError(
+                    "a new billing cycle began while its spend was being read",
+                    hint="run the command again",
+                )
+            for member in answer.members:
+                members.setdefault(member.email, member)
+            total_pages = answer.total_pages
+        return TeamSpend(first.cycle_start_ms, tuple(members.values()))
 
     def _post(
         self,
@@ -349,8 +403,46 @@ def parse_usage_page(content: bytes) -> UsagePage:
     return UsagePage(events, total_events=total, num_pages=num_pages, has_next_page=has_next)
 
 
+def parse_spend_page(content: bytes) -> SpendPage:
+    """A page of `POST /teams/spend`, or MalformedAnswer naming what is wrong and where
+    (`$.teamMemberSpend[3].spendCents`). Only the fields reconciliation needs are checked."""
+    prefix = "the API answered 200 with something that is not a page of team spend"
+    try:
+        document = _PAGE_DECODER.decode(content)
+    except RecursionError:
+        raise MalformedAnswer(f"{prefix}: its JSON is nested too deeply") from None
+    except msgspec.DecodeError as error:
+        raise MalformedAnswer(f"{prefix}: not JSON ({error})") from None
+    try:
+        root = _expect(document, "$", dict)
+        rows = _field(root, "$", "teamMemberSpend", list)
+        members = []
+        for index, row in enumerate(rows):
+            where = f"$.teamMemberSpend[{index}]"
+            _expect(row, where, dict)
+            email = _field(row, where, "email", str)
+            cents = _field(row, where, "spendCents", Decimal)
+            if not cents.is_finite():
+                raise MalformedAnswer(f"{where}.spendCents is not a finite number")
+            members.append(MemberSpend(email, cents))
+        cycle_start = _field(root, "$", "subscriptionCycleStart", int)
+        total_pages = _field(root, "$", "totalPages", int)
+    except MalformedAnswer as error:
+        raise MalformedAnswer(f"{prefix}: {error}") from None
+    if total_pages < 0 or cycle_start < 0:
+        raise MalformedAnswer(f"{prefix}: a negative $.totalPages or $.subscriptionCycleStart")
+    return SpendPage(members, cycle_start, total_pages)
+
+
 _MISSING = object()
-_TYPE_NAMES = {dict: "an object", list: "a list", int: "a whole number", bool: "true or false"}
+_TYPE_NAMES = {
+    dict: "an object",
+    list: "a list",
+    int: "a whole number",
+    bool: "true or false",
+    str: "a string",
+    Decimal: "a number",
+}
 
 
 def _field(mapping: dict[str, Any], where: str, key: str, expected: type) -> Any:
@@ -358,6 +450,8 @@ def _field(mapping: dict[str, Any], where: str, key: str, expected: type) -> Any
 
 
 def _expect(value: Any, where: str, expected: type) -> Any:
+    if expected is Decimal and isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)  # a whole number of cents is a number of cents too
     if isinstance(value, expected) and (expected is bool or not isinstance(value, bool)):
         return value
     found = "missing" if value is _MISSING else f"{_json_type(value)}, not {_TYPE_NAMES[expected]}"

@@ -11,6 +11,7 @@ class ExitCode(enum.IntEnum):
     FAILED = 1
     USAGE = 2
     AUTH = 3
+    FINDING = 4  # a result, not an error: a check or a reconciliation found something
     INTERRUPTED = 130
 
 

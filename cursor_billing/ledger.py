@@ -207,6 +207,7 @@ def fold_month(
     covered_end_ms: int | None = None,
     source: str = "api",
     team_of: Callable[[str, int], str] | None = None,
+    since_ms: int | None = None,
 ) -> MonthLedger:
     """Fold one month's cached events into rows. Only on-demand chargeable events count; every
     one is kept with both costs, so any basis can be asked later. A cost that is not a finite
@@ -214,14 +215,15 @@ def fold_month(
 
     `team_of(e-mail, timestamp ms)` names each event's team (SPEC §11); the team is part of the
     row's key, so a user who moved mid-day has one row per team that day. Without it rows carry
-    no team."""
+    no team. `since_ms` keeps only the events at or after that instant (a billing cycle starts
+    at a moment of a day, not at midnight)."""
     day_starts = _day_starts(month, zone)
     try:
-        cells, negative, not_finite = _fold(events, day_starts, team_of, careful=False)
+        cells, negative, not_finite = _fold(events, day_starts, team_of, False, since_ms)
     except ArithmeticError:  # a NaN compared
         not_finite = -1
     if not_finite < 0:  # some cost is NaN or infinite: fold again, checking every event
-        cells, negative, not_finite = _fold(events, day_starts, team_of, careful=True)
+        cells, negative, not_finite = _fold(events, day_starts, team_of, True, since_ms)
     first_day = date(month.year, month.month, 1)
     rows = tuple(
         Row._make(
@@ -257,6 +259,7 @@ def _fold(
     day_starts: list[int],
     team_of: Callable[[str, int], str] | None,
     careful: bool,
+    since_ms: int | None = None,
 ) -> tuple[_Cells, int, int]:
     """(cells, negative events, non-finite events or -1 when a sum is not finite and `careful`
     was off). An event whose timestamp is outside the month (a clock moved) counts on the
@@ -269,6 +272,7 @@ def _fold(
     cells: _Cells = {}
     negative = not_finite = 0
     last_day = len(day_starts) - 2
+    earliest = since_ms if since_ms is not None else -(2**63)
     with localcontext(EXACT):
         for event in events:
             if not event.isChargeable:
@@ -280,6 +284,8 @@ def _fold(
             if not on_demand:
                 continue
             stamp = event.timestamp_ms
+            if stamp < earliest:
+                continue
             index = bisect.bisect_right(day_starts, stamp) - 1
             if not 0 <= index <= last_day:
                 index = 0 if index < 0 else last_day

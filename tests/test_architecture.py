@@ -74,6 +74,7 @@ def test_the_commands_are_the_ones_spec_lists():
         "emulator",
         "fetch",
         "import-csv",
+        "reconcile",
         "report",
         "run",
     ]

@@ -84,6 +84,7 @@ def test_demo_in_an_empty_folder_needs_no_key(isolated):
     assert dashboard.exists()
     assert "cursor-billing-demo/billing_dashboard.html" in result.stdout
     assert "Open the dashboard" in result.stderr
+    assert "Reconciled: the cache matches Cursor's per-member spend" in result.stderr
     months = list((isolated / "cursor-billing-demo" / "monthly_usage_data").glob("*-data.json"))
     assert len(months) == 2
 

@@ -58,6 +58,20 @@ def demo(
         if results:
             console.stderr.print(fetch_summary_table(results))
     print_report(result.written, settings.top_spenders_count)  # the path, on stdout
+    reconciliation = result.reconciliation
+    if reconciliation.ok:
+        console.stderr.print(
+            f"Reconciled: the cache matches Cursor's per-member spend "
+            f"({len(reconciliation.members)} members since "
+            f"{reconciliation.cycle_start:%Y-%m-%d %H:%M} UTC).",
+            soft_wrap=True,
+        )
+    else:
+        console.stderr.print(
+            f"Reconciled: the cache does NOT match Cursor's per-member spend for "
+            f"{len(reconciliation.findings)} member(s); `cursor-billing reconcile` shows them.",
+            soft_wrap=True,
+        )
     console.stderr.print(
         "\n[bold green]Done.[/] Open the dashboard above in a browser. Explore further: "
         f"cursor-billing analyze --data-dir {output_dir}",

@@ -50,7 +50,27 @@ def analyze(
 ) -> BillingReport:
     """The report on the cached months the selection picks (`analyze` and `report`)."""
     ledger = load_ledger(settings, selection, now, warn, anonymize=anonymize)
-    return billing_report(ledger, report_options(settings, anonymize))
+    report = billing_report(ledger, report_options(settings, anonymize))
+    left_out = not_counted_warning(report)
+    if left_out:
+        warn(left_out)
+    return report
+
+
+def not_counted_warning(report: BillingReport) -> str | None:
+    """What the chosen basis leaves out of on-demand money (SPEC §7), or None."""
+    from cursor_billing.render.text import count, money
+
+    left_out = report.summary.not_counted
+    if not left_out.events:
+        return None
+    plural = left_out.events != 1
+    return (
+        f"{count(left_out.events)} request-based on-demand event{'s' if plural else ''}, "
+        f"{money(left_out.charged_cents)} charged, {'are' if plural else 'is'} not counted "
+        f"with cost_basis: {report.cost_basis}; "
+        "set cost_basis: charged"
+    )
 
 
 def report_options(settings: Settings, anonymized: bool = False) -> ReportOptions:
@@ -70,8 +90,10 @@ def load_ledger(
     *,
     teams: TeamMapping | None = None,
     anonymize: bool = False,
+    since_ms: int | None = None,
 ) -> Ledger:
-    """Read the selected months one at a time and fold each into the ledger.
+    """Read the selected months one at a time and fold each into the ledger; with `since_ms`
+    only the events from that instant on.
 
     `teams` assigns each event its team (SPEC §11); by default the mapping the settings
     configure (`team_mapping(settings)`, None without teams). Its `fingerprint` names what it
@@ -102,6 +124,7 @@ def load_ledger(
             source=cached.source,
             covered_end_ms=cached.covered.end_ms if cached.covered else None,
             team_of=team_of,
+            since_ms=since_ms,
         )
         for warning in month_ledger.warnings:
             warn(warning)

@@ -9,9 +9,11 @@ from datetime import datetime
 from cursor_billing.fetcher import FetchObserver, MonthResult
 from cursor_billing.jobs.analyze import MonthSelection, Warn, _ignore
 from cursor_billing.jobs.fetch import fetch
+from cursor_billing.jobs.reconcile import reconcile
 from cursor_billing.jobs.report import WrittenReport, write_report
 from cursor_billing.months import epoch_ms, months_back
 from cursor_billing.settings import Settings
+from cursor_billing.views.reconcile import Reconciliation
 
 DEMO_EVENTS_PER_MONTH = 4000
 DEMO_USERS = 48
@@ -22,6 +24,7 @@ DEMO_REQUEST_DELAY_SECONDS = 0.02  # the emulator is local: no need to wait 3 s 
 class DemoResult:
     fetched: list[MonthResult]
     written: WrittenReport
+    reconciliation: Reconciliation  # the cache against the emulator's /teams/spend
 
 
 def demo(
@@ -32,8 +35,9 @@ def demo(
     results: list[MonthResult] | None = None,
 ) -> DemoResult:
     """Generate realistic events for the last `months_back` months, serve them on 127.0.0.1,
-    fetch them through the real client and write the dashboard into `settings.data_dir`."""
-    from cursor_billing.emulator import Emulator, generate_events
+    fetch them through the real client, write the dashboard into `settings.data_dir`, and
+    reconcile the cache with the emulator's per-member spend."""
+    from cursor_billing.emulator import Emulator, Team, generate_events
 
     months = months_back(settings.months_back, now.astimezone(settings.zone))
     start_ms, end_ms = months[0].start_ms(settings.zone), epoch_ms(now)
@@ -43,7 +47,16 @@ def demo(
         seed=2026, start_ms=start_ms, end_ms=end_ms, count=count, users=DEMO_USERS
     )
     api_key = f"key_demo_{secrets.token_hex(8)}"
-    with Emulator(events, api_key=api_key, rate_limit=None) as emulator:
+    # The billing cycle holding `now`, cut to the demo's months: reconcile fetches no more.
+    cycle_start = max(Team.from_events(events).cycle_containing(end_ms)[0], start_ms)
+    with Emulator(
+        events,
+        api_key=api_key,
+        rate_limit=None,
+        admin_rate_limit=None,
+        cycle_start_ms=cycle_start,
+        wall_clock_ms=lambda: end_ms,
+    ) as emulator:
         announce(f"Emulated Cursor Admin API on {emulator.base_url}")
         demo_settings = replace(
             settings,
@@ -53,7 +66,8 @@ def demo(
             backoff_base_seconds=0.1,
         )
         fetched = fetch(demo_settings, months, False, now, observer, results)
-    written = write_report(
-        demo_settings, MonthSelection(months=tuple(months)), settings.report_path, now
-    )
-    return DemoResult(fetched, written)
+        written = write_report(
+            demo_settings, MonthSelection(months=tuple(months)), settings.report_path, now
+        )
+        reconciled = reconcile(demo_settings, now, observer)
+    return DemoResult(fetched, written, reconciled.reconciliation)

@@ -11,10 +11,18 @@ from typing import Any
 from cursor_billing.jsonout import dumps
 from cursor_billing.ledger import EXACT
 from cursor_billing.months import Month
+from cursor_billing.views.reconcile import Reconciliation
 from cursor_billing.views.report import BillingReport, TokenCounts
 
 SCHEMA_VERSION = 2
-__all__ = ["analysis_document", "dumps", "json_decimal", "json_number", "utc_text"]
+__all__ = [
+    "analysis_document",
+    "dumps",
+    "json_decimal",
+    "json_number",
+    "reconcile_document",
+    "utc_text",
+]
 _JSON_QUANTUM = Decimal("0.000001")
 
 
@@ -206,4 +214,33 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
             }
             for row in report.month_teams
         ],
+    }
+
+
+def reconcile_document(reconciliation: Reconciliation, *, decimals: bool = False) -> dict[str, Any]:
+    """The `reconcile --json` document (SPEC §10). `cycle_start` keeps Cursor's milliseconds."""
+    number = json_decimal if decimals else json_number
+    totals = reconciliation.totals
+    cycle_start = reconciliation.cycle_start.astimezone(timezone.utc)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cycle_start": cycle_start.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{cycle_start.microsecond // 1000:03d}Z",
+        "as_of": utc_text(reconciliation.as_of),
+        "members": [
+            {
+                "email": member.email,
+                "api_cents": number(member.api_cents),
+                "cache_cents": number(member.cache_cents),
+                "diff_cents": number(member.diff_cents),
+                "status": member.status,
+            }
+            for member in reconciliation.members
+        ],
+        "totals": {
+            "api_cents": number(totals.api_cents),
+            "cache_cents": number(totals.cache_cents),
+            "diff_cents": number(totals.diff_cents),
+        },
+        "ok": reconciliation.ok,
     }

@@ -33,6 +33,7 @@ from cursor_billing.render.text import (
     sparkline,
 )
 from cursor_billing.text import printable
+from cursor_billing.views.reconcile import ReconcileStatus, Reconciliation
 from cursor_billing.views.report import BillingReport, ExpensiveModel, UserSpend
 
 SPARKLINE_MONTHS = 12
@@ -440,4 +441,50 @@ def import_summary_table(result: ImportResult) -> Table:
             money(sum((m.cost_cents for m in result.months), Decimal(0))),
             "",
         )
+    return table
+
+
+RECONCILE_STATUS_WORDS: dict[ReconcileStatus, str] = {
+    "match": "match",
+    "mismatch": "MISMATCH",
+    "api_only": "only in Cursor",
+    "cache_only": "only in the cache",
+}
+HOURLY_LAG_NOTE = (
+    "Cursor aggregates usage hourly, so the newest hour may differ; run it again later."
+)
+
+
+def reconcile_table(reconciliation: Reconciliation) -> Table:
+    """`cursor-billing reconcile`: Cursor's spend per member against the cache's charged cost."""
+    start = reconciliation.cycle_start.strftime("%Y-%m-%d %H:%M UTC")
+    as_of = reconciliation.as_of.strftime("%Y-%m-%d %H:%M UTC")
+    table = _table(f"Spend this billing cycle, {start} to {as_of}")
+    _name_column(table, "Member", min_width=16, ratio=3)
+    for header in ("Cursor", "Cache", "Diff"):
+        _number_column(table, header)
+    table.add_column("Status", no_wrap=True)
+    for member in reconciliation.members:
+        table.add_row(
+            Text(printable(member.email)),
+            money(member.api_cents),
+            money(member.cache_cents),
+            signed_money(member.diff_cents),
+            RECONCILE_STATUS_WORDS[member.status],
+        )
+    totals = reconciliation.totals
+    table.add_section()
+    findings = len(reconciliation.findings)
+    table.add_row(
+        f"Total, {count(len(reconciliation.members))} members",
+        money(totals.api_cents),
+        money(totals.cache_cents),
+        signed_money(totals.diff_cents),
+        "match" if not findings else f"{count(findings)} differ",
+    )
+    table.caption = (
+        "Cursor = spendCents of /teams/spend; Cache = chargedCents of the cached on-demand events "
+        "since the cycle start; Diff = Cache − Cursor; match = within 1 cent or 0.5 %.\n"
+        + HOURLY_LAG_NOTE
+    )
     return table

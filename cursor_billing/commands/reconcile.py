@@ -1,0 +1,61 @@
+"""`cursor-billing reconcile`: the cache held against Cursor's per-member spend of the cycle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cursor_billing.commands.common import (
+    ConfigOption,
+    DataDirOption,
+    DebugOption,
+    now,
+    settings_for,
+)
+
+
+def reconcile(
+    ctx: typer.Context,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print the JSON document (docs/json.md) and nothing else."),
+    ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Compare the cache with Cursor's own per-member spend of the current billing cycle.
+
+    Reads /teams/spend, brings the cache up to date for the cycle's months (as fetch does) and
+    compares what Cursor charged each member since the cycle start. Needs CURSOR_API_KEY.
+    Exits 4 when a member does not match.
+
+    Example: cursor-billing reconcile --json
+    """
+    from cursor_billing import console
+    from cursor_billing.errors import ExitCode
+    from cursor_billing.fetcher import MonthResult
+    from cursor_billing.jobs.reconcile import reconcile as run_reconcile
+    from cursor_billing.render.progress import FetchProgress
+    from cursor_billing.render.terminal import fetch_summary_table
+
+    settings = settings_for(ctx, config, data_dir, debug)
+    results: list[MonthResult] = []
+    try:
+        with FetchProgress(console.stderr) as progress:
+            result = run_reconcile(settings, now(), progress, results, warn=console.warn)
+    finally:
+        if results:  # also when it failed part-way: say what is saved
+            console.stderr.print(fetch_summary_table(results))
+    reconciliation = result.reconciliation
+    if json_output:
+        from cursor_billing.render.json import dumps, reconcile_document
+
+        console.print_data(dumps(reconcile_document(reconciliation, decimals=True)))
+    else:
+        from cursor_billing.render.terminal import reconcile_table
+
+        console.stdout.print(reconcile_table(reconciliation))
+    if not reconciliation.ok:
+        raise typer.Exit(ExitCode.FINDING)
