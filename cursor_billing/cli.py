@@ -14,6 +14,8 @@ from cursor_billing import __version__
 from cursor_billing.commands import (
     analyze,
     cache,
+    check,
+    daily,
     demo,
     emulator,
     fetch,
@@ -23,7 +25,12 @@ from cursor_billing.commands import (
     run,
 )
 from cursor_billing.commands.common import ConfigOption, DataDirOption
-from cursor_billing.errors import CursorBillingError, ExitCode, exit_code_for
+from cursor_billing.errors import (
+    CursorBillingError,
+    ExitCode,
+    exit_code_for,
+    exit_code_for_result,
+)
 
 
 class _ErrorHandlingGroup(TyperGroup):
@@ -31,7 +38,7 @@ class _ErrorHandlingGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except CursorBillingError as failure:
             from cursor_billing import console
 
@@ -61,6 +68,10 @@ class _ErrorHandlingGroup(TyperGroup):
                 "run again with --debug for the traceback",
             )
             raise typer.Exit(ExitCode.FAILED) from None
+        code = exit_code_for_result(result)
+        if code != ExitCode.OK:
+            raise typer.Exit(code)
+        return result
 
 
 def _discard_stdout() -> None:
@@ -116,7 +127,9 @@ def _root(
 
 app.command("fetch")(fetch.fetch)
 app.command("analyze")(analyze.analyze)
+app.command("daily")(daily.daily)
 app.command("report")(report.report)
+app.command("check")(check.check)
 app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.command("emulator")(emulator.emulator)

@@ -52,3 +52,9 @@ def exit_code_for(error: BaseException) -> ExitCode:
     if isinstance(error, AuthError):
         return ExitCode.AUTH
     return ExitCode.FAILED
+
+
+def exit_code_for_result(result: object) -> ExitCode:
+    """A command's result: one with `ok` false (a budget over, an anomaly, a mismatch) is a
+    finding, exit 4; anything else is success."""
+    return ExitCode.FINDING if getattr(result, "ok", True) is False else ExitCode.OK

@@ -92,7 +92,7 @@ def test_tables_on_an_80_column_terminal_without_colour(cli, three_months):
     result = cli("analyze", env={"COLUMNS": "80", "NO_COLOR": "1"})
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
-    for text in ("ada@example.com", "$1.00", "02-2026", "partial"):
+    for text in ("ada@example.com", "$1.00", "02-2026 (closing)"):
         assert text in result.stdout
     assert "\x1b[" not in result.stdout
 

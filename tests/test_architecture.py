@@ -70,6 +70,8 @@ def test_the_commands_are_the_ones_spec_lists():
         "analyze",
         "cache ls",
         "cache purge",
+        "check",
+        "daily",
         "demo",
         "emulator",
         "fetch",

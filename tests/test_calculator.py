@@ -258,7 +258,16 @@ EXPECTED_DOCUMENT = {
 
 
 # Keys schema 2 added (SPEC §7); every key of schema 1 keeps its value.
-SCHEMA_2_KEYS = ("as_of", "anonymized", "forecast", "daily", "teams", "sources", "anomalies")
+SCHEMA_2_KEYS = (
+    "as_of",
+    "anonymized",
+    "forecast",
+    "daily",
+    "teams",
+    "sources",
+    "anomalies",
+    "budgets",
+)
 
 
 def schema_1_part(document: dict) -> dict:

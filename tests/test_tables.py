@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -108,8 +109,8 @@ def test_key_values_appear_whole_at_80_columns():
         assert money(row.cost_cents) in text
     assert signed_money(trend[-1].delta_cents) in text
     assert percent(trend[-1].delta_pct, signed=True) in text
-    assert "02-2026 (partial)" in text
-    assert "01-2026 (partial)" not in text
+    assert "02-2026 (in progress)" in text
+    assert "01-2026 (in progress)" not in text
     for user in report.users[:10]:
         assert money(user.cost_cents) in text
     for model in report.models:
@@ -150,7 +151,7 @@ def test_small_report_renders_money_exactly():
     assert "$0.10" in text  # 10.255 cents
     assert "-$1,233.96" in text  # the change: 60.255 - 123,456.5 cents
     assert "-100.0%" in text  # -99.95%
-    assert "02-2026 (partial)" in text
+    assert "02-2026 (in progress)" in text
 
 
 def test_a_report_with_nothing_billable_still_renders():
@@ -167,13 +168,27 @@ def test_a_report_with_nothing_billable_still_renders():
     assert "On-demand spend" in text
 
 
-def test_partial_months_are_explained_in_words():
+def test_the_month_in_progress_is_explained_in_words():
     text = render([monthly_trend_table(small_report())])
-    assert "02-2026 (partial)" in text
-    assert "partial: still being fetched" in text
+    assert "02-2026 (in progress)" in text
+    assert "partial" not in text
+    from cursor_billing.ledger import Ledger, fold_month
+    from cursor_billing.views.report import billing_report
+
+    zone = ZoneInfo("UTC")
+    jan, feb = Month(2026, 1), Month(2026, 2)
+    young = Ledger(
+        "UTC",
+        (
+            fold_month(jan, [usage("ann@x.com", "opus", "100")], zone),
+            fold_month(feb, [], zone, "in_progress", covered_end_ms=feb.start_ms(zone) + 3600_000),
+        ),
+    )
+    text = render([monthly_trend_table(billing_report(young))])
+    assert "02-2026 so far, compared with the same days of the month before" in text
     complete = ReportBuilder()
     complete.add_month("01-2026", True, [usage("a@x.com", "m", "1")])
-    assert "partial" not in render([monthly_trend_table(complete.report())])
+    assert "in progress" not in render([monthly_trend_table(complete.report())])
 
 
 def test_expensive_columns_follow_the_width():

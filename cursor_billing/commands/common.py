@@ -127,9 +127,22 @@ OutputOption = Annotated[
 ]
 
 
+NOW_VARIABLE = "CURSOR_BILLING_NOW"
+
+
 def now() -> datetime:
-    """The one clock of the commands (tests drive the jobs with their own)."""
-    return datetime.now(timezone.utc)
+    """The one clock of the commands. `CURSOR_BILLING_NOW` (ISO-8601, e.g.
+    `2026-12-01T08:00:00Z`) sets it: a testing aid for the date logic, documented as such."""
+    fixed = os.environ.get(NOW_VARIABLE)
+    if not fixed:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{NOW_VARIABLE} {fixed!r} is not an ISO-8601 moment such as 2026-12-01T08:00:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def selection(
@@ -196,11 +209,17 @@ def report_path(settings: Settings, output: str | None) -> Path:
 
 
 def print_report(written: WrittenReport, top: int) -> None:
-    """What `report`, `run` and `demo` print: the top spenders on stdout, then the path."""
+    """What `report`, `run` and `demo` print: the headline (SPEC §8), the top spenders on
+    stdout, then the path."""
     from cursor_billing import console
     from cursor_billing.render.terminal import top_spenders_table
+    from cursor_billing.render.text import headline
+    from cursor_billing.text import printable
 
+    console.print_data(printable(headline(written.report)))
+    console.stdout.print()
     console.print_table(top_spenders_table(written.report, top))
+    console.stdout.print()
     console.print_data(str(written.path))
 
 

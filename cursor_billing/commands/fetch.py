@@ -14,6 +14,7 @@ from cursor_billing.commands.common import (
     RefreshOption,
     fail_if_unreliable,
     fetch_months,
+    now,
     settings_for,
 )
 
@@ -37,4 +38,16 @@ def fetch(
     settings = settings_for(
         ctx, config, data_dir, debug, page_size=page_size, months_back=months_back
     )
-    fail_if_unreliable(fetch_months(settings, month, months_back, refresh))
+    results = fetch_months(settings, month, months_back, refresh)
+    fail_if_unreliable(results)
+    if results:  # the headline of what is now cached, after the summary: on stderr, like it
+        from cursor_billing import console
+        from cursor_billing.jobs.analyze import MonthSelection, analyze
+        from cursor_billing.render.text import headline
+        from cursor_billing.text import printable
+
+        fetched = MonthSelection(months=tuple(sorted({r.month for r in results})))
+        report = analyze(settings, fetched, now(), warn=console.warn)
+        console.stderr.print(
+            printable(headline(report)), markup=False, highlight=False, soft_wrap=True
+        )

@@ -50,7 +50,9 @@ def analyze(
 ) -> BillingReport:
     """The report on the cached months the selection picks (`analyze` and `report`)."""
     ledger = load_ledger(settings, selection, now, warn, anonymize=anonymize)
-    report = billing_report(ledger, report_options(settings, anonymize))
+    report = billing_report(
+        ledger, report_options(settings, anonymize), recent_ledger(settings, ledger, now)
+    )
     left_out = not_counted_warning(report)
     if left_out:
         warn(left_out)
@@ -79,6 +81,8 @@ def report_options(settings: Settings, anonymized: bool = False) -> ReportOption
         expensive_models=tuple(settings.expensive_models),
         expensive_models_count=settings.expensive_models_count,
         anonymized=anonymized,
+        budgets=settings.budgets,
+        anomalies=settings.anomalies,
     )
 
 
@@ -111,25 +115,9 @@ def load_ledger(
     folded: list[MonthLedger] = []
     zones: set[str] = set()
     for month in months:
-        cached = cache_dir.read_for_analysis(month)
-        zone = cached.timezone or "UTC"  # files of the original script: UTC
+        month_ledger, zone = _fold_cached(cache_dir, month, now, warn, team_of, since_ms)
         zones.add(zone)
-        if cached.warning:
-            warn(cached.warning)
-        month_ledger = fold_month(
-            month,
-            cached.events,
-            ZoneInfo(zone),
-            status=cached.status(now),
-            source=cached.source,
-            covered_end_ms=cached.covered.end_ms if cached.covered else None,
-            team_of=team_of,
-            since_ms=since_ms,
-        )
-        for warning in month_ledger.warnings:
-            warn(warning)
         folded.append(month_ledger)
-        del cached  # free this month before the next one is read
     if len(zones) > 1:
         raise UsageError(
             f"the selected months were fetched in different time zones "
@@ -147,6 +135,57 @@ def load_ledger(
         pseudonym = pseudonyms(settings.data_dir)
         ledger = ledger.relabel_users(lambda row: pseudonym(row.user))
     return ledger
+
+
+def recent_ledger(
+    settings: Settings, ledger: Ledger, now: datetime, warn: Warn = _ignore
+) -> Ledger:
+    """The ledger's latest month with the calendar month before it, read from the cache when it
+    was not selected: what the forecast and the anomalies of a young month need. Only the
+    report's `recent` sections read it; the report's months stay the selected ones."""
+    if not ledger.months:
+        return ledger
+    latest = ledger.months[-1]
+    previous = latest.month.previous()
+    months = {m.month: m for m in ledger.months}
+    if previous not in months and previous in CacheDir(settings.cache_dir).months():
+        teams = team_mapping(settings) if ledger.has_teams else None
+        team_of = teams.team_of if teams else None
+        cache_dir = CacheDir(settings.cache_dir)
+        month_ledger, zone = _fold_cached(cache_dir, previous, now, warn, team_of)
+        if zone == ledger.timezone:
+            months[previous] = month_ledger
+    chosen = tuple(months[m] for m in (previous, latest.month) if m in months)
+    # The same relabelling (pseudonyms) as the ledger's own months.
+    return Ledger(ledger.timezone, chosen, ledger._relabel, has_teams=ledger.has_teams)
+
+
+def _fold_cached(
+    cache_dir: CacheDir,
+    month: Month,
+    now: datetime,
+    warn: Warn,
+    team_of: Callable[..., str] | None = None,
+    since_ms: int | None = None,
+) -> tuple[MonthLedger, str]:
+    """One cached month read and folded, and the zone it was fetched in."""
+    cached = cache_dir.read_for_analysis(month)
+    zone = cached.timezone or "UTC"  # files of the original script: UTC
+    if cached.warning:
+        warn(cached.warning)
+    month_ledger = fold_month(
+        month,
+        cached.events,
+        ZoneInfo(zone),
+        status=cached.status(now),
+        source=cached.source,
+        covered_end_ms=cached.covered.end_ms if cached.covered else None,
+        team_of=team_of,
+        since_ms=since_ms,
+    )
+    for warning in month_ledger.warnings:
+        warn(warning)
+    return month_ledger, zone
 
 
 def select_months(

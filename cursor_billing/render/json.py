@@ -3,20 +3,30 @@ stays an exact decimal number, never a float approximation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cursor_billing.jsonout import dumps
 from cursor_billing.ledger import EXACT
 from cursor_billing.months import Month
+from cursor_billing.views.checks import Anomaly, BudgetResult
+from cursor_billing.views.forecast import Forecast
 from cursor_billing.views.reconcile import Reconciliation
-from cursor_billing.views.report import BillingReport, TokenCounts
+from cursor_billing.views.report import BillingReport, DaySpend, TokenCounts
+
+if TYPE_CHECKING:
+    from cursor_billing.jobs.check import CheckResult
+    from cursor_billing.jobs.daily import DailyResult
+
+Number = Callable[[Decimal | None], Any]
 
 SCHEMA_VERSION = 2
 __all__ = [
     "analysis_document",
+    "check_document",
+    "daily_document",
     "dumps",
     "json_decimal",
     "json_number",
@@ -106,18 +116,8 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
             }
             for row in report.monthly_trend
         ],
-        "forecast": None,
-        "daily": [
-            {
-                "date": row.day.isoformat(),
-                "cost_cents": number(row.cost_cents),
-                "requests": row.requests,
-                "users": row.users,
-                "top_user": row.top_user,
-                "top_model": row.top_model,
-            }
-            for row in report.daily
-        ],
+        "forecast": forecast_document(report.forecast, number),
+        "daily": daily_rows(report.daily, number),
         "users": [
             {
                 "email": user.email,
@@ -182,7 +182,8 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
             }
             for row in report.sources
         ],
-        "anomalies": [],
+        "budgets": budget_rows(report.budgets, number),
+        "anomalies": anomaly_rows(report.anomalies, number),
         "month_models": [
             {
                 "month": row.month.label,
@@ -244,3 +245,111 @@ def reconcile_document(reconciliation: Reconciliation, *, decimals: bool = False
         },
         "ok": reconciliation.ok,
     }
+
+
+def forecast_document(forecast: Forecast | None, number: Number) -> dict[str, Any] | None:
+    if forecast is None:
+        return None
+    return {
+        "month": forecast.month.label,
+        "as_of": utc_text(forecast.as_of),
+        "month_to_date_cents": number(forecast.month_to_date_cents),
+        "projected_cents": number(forecast.projected_cents),
+        "low_cents": number(forecast.low_cents),
+        "high_cents": number(forecast.high_cents),
+        "same_days_last_month_cents": number(forecast.same_days_last_month_cents),
+        "change_to_date_pct": number(forecast.change_to_date_pct),
+        "users": [
+            {
+                "email": row.name,
+                "month_to_date_cents": number(row.month_to_date_cents),
+                "projected_cents": number(row.projected_cents),
+            }
+            for row in forecast.users
+        ],
+        "teams": [
+            {
+                "team": row.name,
+                "month_to_date_cents": number(row.month_to_date_cents),
+                "projected_cents": number(row.projected_cents),
+            }
+            for row in forecast.teams
+        ],
+    }
+
+
+def daily_rows(days: Sequence[DaySpend], number: Number) -> list[dict[str, Any]]:
+    return [
+        {
+            "date": row.day.isoformat(),
+            "cost_cents": number(row.cost_cents),
+            "requests": row.requests,
+            "users": row.users,
+            "top_user": row.top_user,
+            "top_model": row.top_model,
+        }
+        for row in days
+    ]
+
+
+def budget_rows(budgets: Sequence[BudgetResult], number: Number) -> list[dict[str, Any]]:
+    return [
+        {
+            "scope": row.scope,
+            "name": row.name,
+            "limit_cents": number(row.limit_cents),
+            "spent_cents": number(row.spent_cents),
+            "projected_cents": number(row.projected_cents),
+            "status": row.status,
+        }
+        for row in budgets
+    ]
+
+
+def anomaly_rows(anomalies: Sequence[Anomaly], number: Number) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": row.kind,
+            "email": row.email,
+            "date": row.day.isoformat(),
+            "cost_cents": number(row.cost_cents),
+            "baseline_cents": number(row.baseline_cents),
+            "factor": number(row.factor),
+            "reason": row.reason,
+        }
+        for row in anomalies
+    ]
+
+
+def daily_document(result: DailyResult, *, decimals: bool = False) -> dict[str, Any]:
+    """The `daily --json` document (SPEC §2)."""
+    number = json_decimal if decimals else json_number
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "timezone": result.timezone,
+        "cost_basis": result.cost_basis,
+        "daily": daily_rows(result.days, number),
+    }
+
+
+def check_document(result: CheckResult, *, decimals: bool = False) -> dict[str, Any]:
+    """The `check --json` document (SPEC §9), also what `notify_format: json` posts."""
+    number = json_decimal if decimals else json_number
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "month": result.month.label,
+        "as_of": utc_text(result.as_of),
+        "cost_basis": result.cost_basis,
+        "budgets": budget_rows(result.budgets, number),
+        "anomalies": anomaly_rows(result.anomalies, number),
+        "ok": result.ok,
+    }
+
+
+def webhook_body(result: CheckResult, notify_format: str) -> bytes:
+    """What `check --notify` posts: Slack-style `{"text": …}` or the check document."""
+    if notify_format == "json":
+        return dumps(check_document(result, decimals=True)).encode()
+    from cursor_billing.render.text import check_message
+
+    return dumps({"text": check_message(result)}).encode()

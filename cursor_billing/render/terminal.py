@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.bar import Bar
@@ -21,20 +22,30 @@ from cursor_billing.months import Month
 from cursor_billing.render.text import (
     ANONYMIZED,
     BASIS_NAMES,
+    BASIS_SHORT_NAMES,
+    BUDGET_STATUS_WORDS,
     NOTHING,
     SOURCE_NAMES,
     compact_count,
     count,
     money,
+    month_with_note,
     percent,
     share,
     signed_money,
     size,
     sparkline,
+    whole_money,
 )
 from cursor_billing.text import printable
+from cursor_billing.views.checks import Anomaly, BudgetResult
+from cursor_billing.views.forecast import Forecast
 from cursor_billing.views.reconcile import ReconcileStatus, Reconciliation
 from cursor_billing.views.report import BillingReport, ExpensiveModel, UserSpend
+
+if TYPE_CHECKING:
+    from cursor_billing.jobs.check import CheckResult
+    from cursor_billing.jobs.daily import DailyResult
 
 SPARKLINE_MONTHS = 12
 NO_USAGE = "No billable on-demand usage in these months."
@@ -44,11 +55,17 @@ _MODEL_HEADER_WIDTH = 14  # longer model names fold onto a second header line
 
 def analysis_tables(report: BillingReport, top: int, width: int = 80) -> list[Table]:
     """Everything `cursor-billing analyze` prints, in order; `width` is the terminal's."""
+    tables = [summary_table(report), monthly_trend_table(report)]
+    if report.forecast is not None:
+        tables.append(forecast_table(report.forecast, report.cost_basis))
+    if report.budgets:
+        tables.append(budgets_table(report.budgets, report.cost_basis))
+    if report.anomalies:
+        tables.append(anomalies_table(report.anomalies))
     if not report.has_usage:
-        return [summary_table(report), monthly_trend_table(report), _empty("Users", NO_USAGE)]
+        return [*tables, _empty("Users", NO_USAGE)]
     tables = [
-        summary_table(report),
-        monthly_trend_table(report),
+        *tables,
         top_spenders_table(report, top),
         top_models_table(report, top),
         expensive_users_table(report, top, width=width),
@@ -61,33 +78,35 @@ def analysis_tables(report: BillingReport, top: int, width: int = 80) -> list[Ta
 
 def summary_table(report: BillingReport) -> Table:
     summary = report.summary
-    table = _table(_period_title("On-demand spend", report.months))
+    title = _period_title("On-demand spend", report.months)
+    table = _table(f"{title}, {BASIS_SHORT_NAMES[report.cost_basis]}")
     table.show_header = False
     table.add_column("what", style="bold")
     table.add_column("value", overflow="ellipsis", max_width=48)
-    current = summary.current_month.label if summary.current_month else NOTHING
-    if summary.current_month in report.partial_months:
-        current += " (partial)"
+    latest = report.monthly_trend[-1] if report.monthly_trend else None
+    current = month_with_note(latest.month.label, latest.status) if latest else NOTHING
+    which = "This month" if latest and latest.status == "in_progress" else "Latest month"
     basis = report.cost_basis
     other: CostBasis = "charged" if basis == "list" else "list"
     table.add_row(f"Total, {BASIS_NAMES[basis]}", money(summary.total_cost_cents))
     table.add_row(
         Text(f"Total, {BASIS_NAMES[other]}", style="dim"),
-        Text(money(summary.totals_by_basis[other]), style="dim"),
+        Text(money(summary.totals_by_basis[other]), style="dim"),  # type: ignore[index]
     )
-    table.add_row(f"Current month, {current}", money(summary.current_month_cost_cents))
+    table.add_row(f"{which}, {current}", money(summary.current_month_cost_cents))
     table.add_row("Months analyzed", count(summary.months_analyzed))
     table.add_row("Requests", count(summary.total_requests))
-    table.add_row("Costliest model", Text(summary.costliest_model or NOTHING))
-    table.add_row("Top spender", Text(summary.top_spender or NOTHING))
+    table.add_row("Costliest model", Text(printable(summary.costliest_model or NOTHING)))
+    table.add_row("Top spender", Text(printable(summary.top_spender or NOTHING)))
     if report.anonymized:
         table.caption = ANONYMIZED
     return table
 
 
 def monthly_trend_table(report: BillingReport) -> Table:
-    """One row per month, oldest first, with the change against the month before."""
-    table = _table("Monthly trend")
+    """One row per month, oldest first, with the change against the month before; the month
+    in progress is compared with the same days of the month before, never with a whole one."""
+    table = _table(f"Monthly trend, {BASIS_NAMES[report.cost_basis]}")
     table.add_column("Month", no_wrap=True)
     _number_column(table, "Cost")
     _number_column(table, "Requests")
@@ -95,22 +114,47 @@ def monthly_trend_table(report: BillingReport) -> Table:
     _number_column(table, "Change %")
     # The bar column takes what the numbers leave, up to 20 characters.
     table.add_column("", max_width=20)
+    forecast = report.forecast
     peak = max((row.cost_cents for row in report.monthly_trend), default=Decimal(0))
+    if forecast is not None:
+        peak = max(peak, forecast.projected_cents)
     for row in report.monthly_trend:
+        style = _change_style(row.delta_cents)
+        bar: Bar | str = ""
+        if peak > 0:
+            in_progress = forecast is not None and row.month == forecast.month
+            # The month in progress is drawn at its forecast, dimmed: a few days are no collapse.
+            end = forecast.projected_cents if in_progress and forecast else row.cost_cents
+            bar = Bar(float(peak), 0, float(end), color="grey50" if in_progress else "default")
         table.add_row(
-            f"{row.month.label} (partial)" if row.partial else row.month.label,
+            month_with_note(row.month.label, row.status),
             money(row.cost_cents),
             count(row.requests),
-            signed_money(row.delta_cents),
-            percent(row.delta_pct, signed=True),
-            Bar(float(peak), 0, float(row.cost_cents)) if peak > 0 else "",
+            Text(signed_money(row.delta_cents), style=style),
+            Text(percent(row.delta_pct, signed=True), style=style),
+            bar,
         )
-    if report.partial_months:
-        table.caption = (
-            "partial: still being fetched, or fetched less than a day after it ended;\n"
-            "its change compares part of a month with a whole one"
-        )
+    notes = []
+    for row in report.monthly_trend:
+        if row.delta_basis == "same_days":
+            notes.append(
+                f"{row.month.label} so far, compared with the same days of the month before"
+                + ("; its bar is its forecast" if forecast else "")
+            )
+        elif row.status == "closing":
+            notes.append(f"{row.month.label} closing: ended less than a day before it was fetched")
+        elif row.status == "unreliable":
+            notes.append(f"{row.month.label} unreliable: `cursor-billing fetch` reads it again")
+    if notes:
+        table.caption = "\n".join(notes)
     return table
+
+
+def _change_style(delta: Decimal | None) -> str:
+    """Red for more spend, green for less; rich drops colour under NO_COLOR or without a tty."""
+    if not delta:
+        return ""
+    return "red" if delta > 0 else "green"
 
 
 def top_spenders_table(report: BillingReport, top: int) -> Table:
@@ -127,20 +171,34 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
     _number_column(table, "Exp.")
     if len(trend_months) > 1:
         table.add_column("Trend", no_wrap=True)
+    projected = (
+        {row.name: row.projected_cents for row in report.forecast.users} if report.forecast else {}
+    )
+    in_progress = report.forecast.month if report.forecast else None
     for user in users:
-        cells: list[str | Text] = [
-            Text(user.email),
+        cells: list[Text | str] = [
+            Text(printable(user.email)),
             money(user.cost_cents),
-            Text(user.top_model),
+            Text(printable(user.top_model)),
             share(user.expensive_share),
         ]
         if len(trend_months) > 1:
-            cells.append(sparkline([user.by_month[month] for month in trend_months]))
+            cells.append(
+                sparkline(
+                    [
+                        projected.get(user.email, user.by_month[month])
+                        if month == in_progress
+                        else user.by_month[month]
+                        for month in trend_months
+                    ]
+                )
+            )
         table.add_row(*cells)
     notes = ["Exp. = share of the user's spend on expensive models"]
     if len(trend_months) > 1:
         notes.append(
             f"Trend = spend per month, {trend_months[0].label} to {trend_months[-1].label}"
+            + (f" ({in_progress.label} at its forecast)" if in_progress in trend_months else "")
         )
     if report.anonymized:
         notes.append(ANONYMIZED)
@@ -249,11 +307,13 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
     # Months ("11/12"), each with a 3-column gap.
     budget = width - 26 - (3 + all_width) - (3 + 5) - (3 + months_width)
     shown: list[tuple[ExpensiveModel, int]] = []
-    for model in report.expensive_models:
+    # When the width is short, the models with the most spend keep their columns.
+    by_spend = sorted(report.expensive_models, key=lambda m: (-m.cost_cents, m.model))
+    for model in by_spend:
         largest = max((user.cost_cents for user in model.users), default=Decimal(0))
         column_width = max(len(money(largest)), min(len(model.model), _MODEL_HEADER_WIDTH))
         if shown and column_width + 3 > budget:
-            break
+            continue
         shown.append((model, column_width))
         budget -= column_width + 3
     spend = {
@@ -278,7 +338,11 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
             share(user.expensive_share),
             f"{user.expensive_months}/{months}",
         )
-    captions = ["Months = months in which they used an expensive model"]
+    names = ", ".join(printable(m.model) for m in report.expensive_models)
+    captions = [
+        f"Expensive models: {names}",
+        "Months = months in which they used an expensive model",
+    ]
     hidden = len(report.expensive_models) - len(shown)
     if hidden:
         captions.append(
@@ -486,5 +550,115 @@ def reconcile_table(reconciliation: Reconciliation) -> Table:
         "Cursor = spendCents of /teams/spend; Cache = chargedCents of the cached on-demand events "
         "since the cycle start; Diff = Cache − Cursor; match = within 1 cent or 0.5 %.\n"
         + HOURLY_LAG_NOTE
+    )
+    return table
+
+
+def forecast_table(forecast: Forecast, basis: str) -> Table:
+    """The line under the trend: where the month in progress is heading."""
+    table = _table(f"Forecast, {forecast.month.label} (in progress), {BASIS_NAMES[basis]}")
+    table.show_header = False
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("Month to date", money(forecast.month_to_date_cents))
+    table.add_row(
+        "On pace for",
+        f"{whole_money(forecast.projected_cents)} "
+        f"({whole_money(forecast.low_cents)}–{whole_money(forecast.high_cents)})",
+    )
+    if forecast.same_days_last_month_cents is not None:
+        table.add_row(
+            f"Same days of {forecast.month.previous().label}",
+            f"{money(forecast.same_days_last_month_cents)} "
+            f"({percent(forecast.change_to_date_pct, signed=True)})",
+        )
+    return table
+
+
+def budgets_table(budgets: Sequence[BudgetResult], basis: str) -> Table:
+    table = _table(f"Budgets, {BASIS_NAMES[basis]}")
+    table.add_column("Budget")
+    _name_column(table, "Name", min_width=10)
+    for header in ("Limit", "Spent", "Projected"):
+        _number_column(table, header)
+    table.add_column("Status", no_wrap=True)
+    for budget in budgets:
+        table.add_row(
+            budget.scope,
+            Text(printable(budget.name) if budget.name else "whole account"),
+            money(budget.limit_cents),
+            money(budget.spent_cents),
+            whole_money(budget.projected_cents),
+            Text(
+                BUDGET_STATUS_WORDS[budget.status],
+                style="bold red"
+                if budget.finding
+                else ("yellow" if budget.status == "warn" else ""),
+            ),
+        )
+    return table
+
+
+def anomalies_table(anomalies: Sequence[Anomaly]) -> Table:
+    table = _table("Anomalies")
+    table.show_header = False
+    table.add_column("reason")
+    for anomaly in anomalies:
+        table.add_row(Text(printable(anomaly.reason)))
+    return table
+
+
+def check_tables(result: CheckResult) -> list[Table]:
+    """What `check` prints: budgets, then anomalies, each saying so when there is nothing."""
+    from cursor_billing.render.text import check_headline
+
+    tables = []
+    headline = _table(printable(check_headline(result)))
+    headline.show_header = False
+    headline.add_column("")
+    tables.append(headline)
+    if result.budgets:
+        tables.append(budgets_table(result.budgets, result.cost_basis))
+    else:
+        tables.append(_empty("Budgets", "No budget is set (billing.budgets in config.yaml)."))
+    if not result.anomalies_enabled:
+        tables.append(_empty("Anomalies", "Anomaly checks are off (billing.anomalies.enabled)."))
+    elif result.anomalies:
+        tables.append(anomalies_table(result.anomalies))
+    else:
+        tables.append(_empty("Anomalies", "No spending spike."))
+    return tables
+
+
+def daily_table(result: DailyResult) -> Table:
+    """`cursor-billing daily`: one row per day, ccusage-style, and a total."""
+    title = f"Spend per day ({result.timezone}), {BASIS_NAMES[result.cost_basis]}"
+    if not result.days:
+        return _empty(title, "No cached day in this range.")
+    table = _table(title)
+    table.add_column("Date", no_wrap=True)
+    _number_column(table, "Cost")
+    _number_column(table, "Requests")
+    _number_column(table, "Users")
+    _name_column(table, "Top user", min_width=10, ratio=2)
+    _name_column(table, "Top model", max_width=24, min_width=10)
+    for day in result.days:
+        weekend = day.day.weekday() >= 5
+        table.add_row(
+            Text(day.day.strftime("%Y-%m-%d %a"), style="dim" if weekend else ""),
+            money(day.cost_cents),
+            count(day.requests),
+            count(day.users),
+            Text(printable(day.top_user or NOTHING)),
+            Text(printable(day.top_model or NOTHING)),
+        )
+    table.add_section()
+    table.add_row(
+        "Total",
+        money(sum((day.cost_cents for day in result.days), Decimal(0))),
+        count(sum(day.requests for day in result.days)),
+        "",
+        "",
+        "",
     )
     return table

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the results only; render/text stays importable by the views
+    from cursor_billing.jobs.check import CheckResult
+    from cursor_billing.views.checks import BudgetResult
     from cursor_billing.views.report import BillingReport
 
 from cursor_billing.choices import Source
@@ -32,6 +34,12 @@ SOURCE_NAMES: dict[Source, str] = {
 NAME_LIMIT = 80  # names and e-mails on the dashboard (SPEC §8)
 TITLE_LIMIT = 1000  # the full name in a `title`, up to this long
 ANONYMIZED = "Anonymized: e-mails are replaced by pseudonyms (user-…)."
+BUDGET_STATUS_WORDS = {
+    "ok": "ok",
+    "warn": "near the limit",
+    "forecast_over": "forecast over",
+    "over": "over",
+}
 NOTHING = "—"  # shown for a value that does not exist (first month's change, share of nothing)
 _CENT = Decimal("0.01")
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -168,3 +176,41 @@ def _whole_percent(points: Decimal) -> str:
     if value == 0:
         return "0 %"
     return f"{'+' if value > 0 else '-'}{abs(value):,} %"
+
+
+def month_with_note(label: str, status: str) -> str:
+    """`12-2026 (in progress)`, `11-2026 (closing)`, `10-2026`."""
+    note = "" if status == "complete" else MONTH_STATUS_NAMES.get(status, status)
+    return f"{label} ({note})" if note else label
+
+
+def budget_line(budget: BudgetResult) -> str:
+    """`Budget ana@example.com: $120.00 spent, $310 projected of $250.00: forecast over`."""
+    name = "total" if budget.name is None else budget.name
+    return (
+        f"Budget {name}: {money(budget.spent_cents)} spent, "
+        f"{whole_money(budget.projected_cents)} projected of {money(budget.limit_cents)}: "
+        f"{BUDGET_STATUS_WORDS[budget.status]}"
+    )
+
+
+def check_headline(result: CheckResult) -> str:
+    """One sentence on the checked month: spend so far, its forecast, how many findings."""
+    basis = BASIS_SHORT_NAMES[result.cost_basis]
+    sentence = f"Cursor on-demand spend {result.month.label}: {money(result.month_to_date_cents)}"
+    if result.forecast is not None:
+        sentence += f" so far ({basis}), on pace for {whole_money(result.forecast.projected_cents)}"
+    else:
+        sentence += f" ({basis})"
+    findings = sum(b.finding for b in result.budgets) + len(result.anomalies)
+    if findings:
+        return sentence + f". {findings} finding(s) need attention:"
+    return sentence + ". Nothing needs attention."
+
+
+def check_message(result: CheckResult) -> str:
+    """The webhook text (`notify_format: slack`): the headline, then one line per finding."""
+    lines = [check_headline(result)]
+    lines += [f"• {budget_line(b)}" for b in result.budgets if b.finding]
+    lines += [f"• {anomaly.reason}" for anomaly in result.anomalies]
+    return "\n".join(lines)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import statistics
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Context, Decimal
 from typing import Literal
+
+from cursor_billing.choices import CostBasis
+from cursor_billing.ledger import ZERO, Ledger
+from cursor_billing.months import Month
+from cursor_billing.render.text import money
+from cursor_billing.settings import Anomalies, Budgets
+from cursor_billing.views.forecast import Forecast, elapsed_in_month, moment_of
 
 BudgetScope = Literal["total", "user", "team"]
 BudgetStatus = Literal["ok", "warn", "forecast_over", "over"]
+FINDING_STATUSES: frozenset[BudgetStatus] = frozenset({"over", "forecast_over"})
+_RATIO = Context(prec=28)
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,10 @@ class BudgetResult:
     projected_cents: Decimal
     status: BudgetStatus
 
+    @property
+    def finding(self) -> bool:
+        return self.status in FINDING_STATUSES
+
 
 @dataclass(frozen=True)
 class Anomaly:
@@ -30,3 +45,154 @@ class Anomaly:
     factor: Decimal
     reason: str  # one line, e.g. "ana@example.com spent $212.40 on 2026-11-30, 9.6× …"
     kind: Literal["spike"] = "spike"
+
+
+def budgets_set(config: Budgets) -> bool:
+    return bool(
+        config.total_monthly_usd is not None
+        or config.user_monthly_usd is not None
+        or config.users
+        or config.teams
+    )
+
+
+def budget_results(
+    ledger: Ledger,
+    month: Month,
+    basis: CostBasis,
+    config: Budgets,
+    projection: Forecast | None,
+) -> tuple[BudgetResult, ...]:
+    """Every budget that is set, for `month`: spent so far and projected (the forecast when
+    the month is in progress, else what was spent). The total first, then teams, then users,
+    each ranked by spend. E-mails match budgets case-insensitively."""
+    spent_total = ZERO
+    spent_users: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    spent_teams: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    names: dict[str, str] = {}  # lower-cased e-mail → as the ledger writes it
+    for row in ledger.month_rows(month, basis):
+        cost = row.cost(basis)
+        spent_total += cost
+        spent_users[row.user.lower()] += cost
+        names.setdefault(row.user.lower(), row.user)
+        if row.team is not None:
+            spent_teams[row.team] += cost
+    this_month = projection if projection is not None and projection.month == month else None
+    projected_users = (
+        {r.name.lower(): r.projected_cents for r in this_month.users} if this_month else {}
+    )
+    projected_teams = {r.name: r.projected_cents for r in this_month.teams} if this_month else {}
+
+    def result(
+        scope: BudgetScope,
+        name: str | None,
+        usd: Decimal,
+        spent: Decimal,
+        projected: Decimal | None,
+    ) -> BudgetResult:
+        limit = usd * 100
+        projected = spent if projected is None else max(projected, spent)
+        return BudgetResult(
+            scope,
+            name,
+            limit,
+            spent,
+            projected,
+            budget_status(limit, spent, projected, config.warn_percent),
+        )
+
+    results: list[BudgetResult] = []
+    if config.total_monthly_usd is not None:
+        total_projected = this_month.projected_cents if this_month else None
+        results.append(
+            result("total", None, config.total_monthly_usd, spent_total, total_projected)
+        )
+    team_rows = [
+        result("team", team, usd, spent_teams.get(team, ZERO), projected_teams.get(team))
+        for team, usd in config.teams.items()
+    ]
+    user_limits = {email.lower(): usd for email, usd in config.users.items()}
+    if config.user_monthly_usd is not None:
+        for email, spent in spent_users.items():
+            if spent:
+                user_limits.setdefault(email, config.user_monthly_usd)
+    listed = {email.lower(): email for email in config.users}
+    user_rows = [
+        result(
+            "user",
+            names.get(email) or listed[email],
+            usd,
+            spent_users.get(email, ZERO),
+            projected_users.get(email),
+        )
+        for email, usd in user_limits.items()
+    ]
+    for rows in (team_rows, user_rows):
+        rows.sort(key=lambda r: (-r.spent_cents, r.name or ""))
+    return tuple(results + team_rows + user_rows)
+
+
+def budget_status(
+    limit: Decimal, spent: Decimal, projected: Decimal, warn_percent: Decimal
+) -> BudgetStatus:
+    if spent > limit:
+        return "over"
+    if projected > limit:
+        return "forecast_over"
+    if projected * 100 >= limit * warn_percent:
+        return "warn"
+    return "ok"
+
+
+def anomalies(ledger: Ledger, basis: CostBasis, config: Anomalies) -> tuple[Anomaly, ...]:
+    """Spikes on the last `window_days` days up to the latest month's as_of (today included):
+    a user's day ≥ `spike_factor` × baseline and ≥ `min_usd`, baseline = the larger of their
+    mean daily spend over the `baseline_days` days before it and the median of every user's
+    mean over those days (users who spent something then). Only days the ledger holds count
+    as baseline days; a day with none, or with a zero baseline, is not judged."""
+    if not config.enabled or not ledger.months:
+        return ()
+    latest = ledger.months[-1]
+    loaded = set(ledger.labels)
+    costs: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in ledger.rows(basis):
+        costs[row.day][row.user] += row.cost(basis)
+    elapsed = elapsed_in_month(latest.month, moment_of(latest), ledger.timezone)
+    last_day = date(latest.month.year, latest.month.month, 1) + timedelta(
+        days=elapsed.whole_days - (1 if elapsed.whole_days and not elapsed.fraction else 0)
+    )
+    found = []
+    for back in range(config.window_days):
+        day = last_day - timedelta(days=back)
+        if Month(day.year, day.month) not in loaded:
+            continue
+        history = [
+            d
+            for d in (day - timedelta(days=n) for n in range(1, config.baseline_days + 1))
+            if Month(d.year, d.month) in loaded
+        ]
+        if not history:
+            continue
+        means: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for d in history:
+            for user, cost in costs.get(d, {}).items():
+                means[user] += cost
+        for user in means:
+            means[user] = _RATIO.divide(means[user], len(history))
+        spenders = [mean for mean in means.values() if mean > 0]
+        team_median = statistics.median(spenders) if spenders else ZERO
+        for user, cost in costs.get(day, {}).items():
+            own = means.get(user, ZERO)
+            baseline = max(own, team_median)
+            if baseline <= 0 or cost < config.min_usd * 100:
+                continue
+            if cost >= config.spike_factor * baseline:
+                factor = _RATIO.divide(cost, baseline)
+                whose = "their" if own >= team_median else "the team's"
+                reason = (
+                    f"{user} spent {money(cost)} on {day.isoformat()}, "
+                    f"{factor.quantize(Decimal('0.1'))}× {whose} usual {money(baseline)} a day"
+                )
+                found.append(Anomaly(user, day, cost, baseline, factor, reason))
+    found.sort(key=lambda a: (-a.cost_cents, a.email, a.day))
+    return tuple(found)

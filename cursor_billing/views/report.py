@@ -11,15 +11,32 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from cursor_billing.choices import COST_BASES, CostBasis, MonthStatus, Source
 from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
 from cursor_billing.months import Month
-from cursor_billing.views.checks import Anomaly, BudgetResult
-from cursor_billing.views.forecast import Forecast
+from cursor_billing.settings import Anomalies, Budgets
+from cursor_billing.views.checks import (
+    Anomaly,
+    BudgetResult,
+    anomalies,
+    budget_results,
+    budgets_set,
+)
+from cursor_billing.views.forecast import (
+    Forecast,
+    day_costs,
+    elapsed_in_month,
+    forecast,
+    in_progress,
+    moment_of,
+    same_span_cost,
+)
 from cursor_billing.views.teams import MonthTeam, TeamSpend, team_views
 
+# What a month's change compares with: the whole previous month, or its same elapsed days.
+DeltaBasis = Literal["month", "same_days"]
 # Ratios get 28 significant digits whatever the caller's thread context says.
 RATIO = Context(prec=28)
 K = TypeVar("K", bound=str)
@@ -56,7 +73,7 @@ class MonthTrend:
     delta_cents: Decimal | None
     delta_pct: Decimal | None
     status: MonthStatus
-    delta_basis: str = "month"
+    delta_basis: DeltaBasis = "month"
 
     @property
     def complete(self) -> bool:
@@ -207,6 +224,8 @@ class ReportOptions:
     expensive_models: tuple[str, ...] = ()
     expensive_models_count: int = 5
     anonymized: bool = False
+    budgets: Budgets | None = None  # None or nothing set: no budget results
+    anomalies: Anomalies | None = None  # None: anomalies are not looked for
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,14 +251,18 @@ class _Cells:
         return cls(by_month)
 
 
-def billing_report(ledger: Ledger, options: ReportOptions = ReportOptions()) -> BillingReport:
-    """Every section of the report on the configured basis."""
+def billing_report(
+    ledger: Ledger, options: ReportOptions = ReportOptions(), recent: Ledger | None = None
+) -> BillingReport:
+    """Every section of the report on the configured basis. `recent` is the latest month with
+    the month before it when that one is cached but not analyzed: the forecast and the
+    anomalies of a young month read the days before it."""
     if options.cost_basis not in COST_BASES:
         raise ValueError(f"cost_basis must be one of {COST_BASES}, not {options.cost_basis!r}")
     basis = options.cost_basis
     with localcontext(EXACT):
         cells = _Cells.of(ledger, basis)
-        trend = monthly_trend(ledger, cells)
+        trend = monthly_trend(ledger, cells, basis)
         models = model_spend(cells)
         expensive = expensive_models(
             cells, models, options.expensive_models, options.expensive_models_count
@@ -250,6 +273,13 @@ def billing_report(ledger: Ledger, options: ReportOptions = ReportOptions()) -> 
         if teams is not None:
             users = tuple(replace(user, team=teams.user_teams[user.email]) for user in users)
         as_of_ms = ledger.as_of_ms
+        recent = recent or ledger
+        projection = forecast(recent, basis)
+        budgets: tuple[BudgetResult, ...] = ()
+        if options.budgets is not None and budgets_set(options.budgets) and ledger.months:
+            budgets = budget_results(
+                recent, ledger.months[-1].month, basis, options.budgets, projection
+            )
         return BillingReport(
             timezone=ledger.timezone,
             cost_basis=basis,
@@ -268,26 +298,39 @@ def billing_report(ledger: Ledger, options: ReportOptions = ReportOptions()) -> 
             sources=source_spend(ledger, basis),
             teams=None if teams is None else teams.teams,
             month_teams=None if teams is None else teams.month_teams,
+            forecast=projection,
+            budgets=budgets,
+            anomalies=anomalies(recent, basis, options.anomalies) if options.anomalies else (),
             anonymized=options.anonymized,
             warnings=tuple(w for m in ledger.months for w in m.warnings),
         )
 
 
-def monthly_trend(ledger: Ledger, cells: _Cells) -> tuple[MonthTrend, ...]:
+def monthly_trend(ledger: Ledger, cells: _Cells, basis: CostBasis) -> tuple[MonthTrend, ...]:
+    """Each month against the previous analyzed one: whole months, except the month in progress,
+    which is compared with the same elapsed span of the previous month (`same_days`)."""
     trend = []
-    previous_cost: Decimal | None = None
+    previous: tuple[Month, Decimal] | None = None
     for month_ledger in ledger.months:
-        month_cells = cells.by_month[month_ledger.month].values()
+        month = month_ledger.month
+        month_cells = cells.by_month[month].values()
         cost = sum((tally.cost_cents for tally in month_cells), ZERO)
         requests = sum(tally.requests for tally in month_cells)
-        delta = None if previous_cost is None else cost - previous_cost
+        delta_basis: DeltaBasis = "month"
+        compared = None if previous is None else previous[1]
+        if previous is not None and in_progress(month_ledger, ledger.timezone):
+            delta_basis = "same_days"
+            elapsed = elapsed_in_month(month, moment_of(month_ledger), ledger.timezone)
+            costs = day_costs((r.day, r.cost(basis)) for r in ledger.month_rows(previous[0], basis))
+            compared = same_span_cost(costs, previous[0], elapsed)
+        delta = None if compared is None else cost - compared
         delta_pct = None
-        if delta is not None and previous_cost:
-            delta_pct = RATIO.divide(delta * 100, previous_cost)
+        if delta is not None and compared:
+            delta_pct = RATIO.divide(delta * 100, compared)
         trend.append(
-            MonthTrend(month_ledger.month, cost, requests, delta, delta_pct, month_ledger.status)
+            MonthTrend(month, cost, requests, delta, delta_pct, month_ledger.status, delta_basis)
         )
-        previous_cost = cost
+        previous = (month, cost)
     return tuple(trend)
 
 

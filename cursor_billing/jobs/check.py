@@ -1,0 +1,76 @@
+"""The `check` job (SPEC §9): budgets and anomalies of the month in progress (or a chosen month),
+from the cache. Never calls the API; posting the result to a webhook is `notify.post_webhook`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from cursor_billing.choices import CostBasis
+from cursor_billing.jobs.analyze import (
+    MonthSelection,
+    Warn,
+    _ignore,
+    load_ledger,
+    recent_ledger,
+)
+from cursor_billing.ledger import ZERO
+from cursor_billing.months import Month
+from cursor_billing.settings import Settings
+from cursor_billing.views.checks import (
+    Anomaly,
+    BudgetResult,
+    anomalies,
+    budget_results,
+    budgets_set,
+)
+from cursor_billing.views.forecast import Forecast, forecast
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    month: Month
+    timezone: str
+    as_of: datetime | None  # the latest moment the month's cache covers (UTC)
+    cost_basis: CostBasis
+    month_to_date_cents: Decimal
+    forecast: Forecast | None  # None unless the month is in progress
+    budgets: tuple[BudgetResult, ...]  # only those that are set
+    anomalies: tuple[Anomaly, ...]
+    budgets_set: bool
+    anomalies_enabled: bool
+
+    @property
+    def ok(self) -> bool:
+        """Nothing over or forecast over, and no anomaly: exit 0, else 4 (a finding)."""
+        return not self.anomalies and not any(budget.finding for budget in self.budgets)
+
+
+def check(
+    settings: Settings, month: Month | None, now: datetime, warn: Warn = _ignore
+) -> CheckResult:
+    """Budgets and anomalies of `month` (default: the current month in the configured zone)."""
+    month = month or Month.containing(now.astimezone(settings.zone))
+    ledger = load_ledger(settings, MonthSelection(months=(month,)), now, warn)
+    recent = recent_ledger(settings, ledger, now)
+    basis: CostBasis = settings.cost_basis  # type: ignore[assignment]
+    projection = forecast(recent, basis)
+    configured = budgets_set(settings.budgets)
+    budgets = (
+        budget_results(recent, month, basis, settings.budgets, projection) if configured else ()
+    )
+    spent = sum((row.cost(basis) for row in ledger.month_rows(month, basis)), ZERO)
+    as_of_ms = ledger.as_of_ms
+    return CheckResult(
+        month=month,
+        timezone=ledger.timezone,
+        as_of=None if as_of_ms is None else datetime.fromtimestamp(as_of_ms // 1000, timezone.utc),
+        cost_basis=basis,
+        month_to_date_cents=spent,
+        forecast=projection,
+        budgets=budgets,
+        anomalies=anomalies(recent, basis, settings.anomalies),
+        budgets_set=configured,
+        anomalies_enabled=settings.anomalies.enabled,
+    )
