@@ -16,6 +16,7 @@ from cursor_billing.commands import (
     cache,
     demo,
     emulator,
+    export,
     fetch,
     import_csv,
     reconcile,
@@ -122,6 +123,7 @@ app.command("demo")(demo.demo)
 app.command("emulator")(emulator.emulator)
 app.command("import-csv")(import_csv.import_csv)
 app.command("reconcile")(reconcile.reconcile)
+app.command("export")(export.export)
 app.add_typer(cache.app, name="cache")
 
 

@@ -34,7 +34,7 @@ from cursor_billing.render.text import (
 )
 from cursor_billing.text import printable
 from cursor_billing.views.reconcile import ReconcileStatus, Reconciliation
-from cursor_billing.views.report import BillingReport, ExpensiveModel, UserSpend
+from cursor_billing.views.report import BillingReport, ExpensiveModel, MonthTrend, UserSpend
 
 SPARKLINE_MONTHS = 12
 NO_USAGE = "No billable on-demand usage in these months."
@@ -98,19 +98,33 @@ def monthly_trend_table(report: BillingReport) -> Table:
     peak = max((row.cost_cents for row in report.monthly_trend), default=Decimal(0))
     for row in report.monthly_trend:
         table.add_row(
-            f"{row.month.label} (partial)" if row.partial else row.month.label,
+            trend_month_label(row),
             money(row.cost_cents),
             count(row.requests),
             signed_money(row.delta_cents),
             percent(row.delta_pct, signed=True),
             Bar(float(peak), 0, float(row.cost_cents)) if peak > 0 else "",
         )
+    notes = []
     if report.partial_months:
-        table.caption = (
+        notes.append(
             "partial: still being fetched, or fetched less than a day after it ended;\n"
             "its change compares part of a month with a whole one"
         )
+    if any(row.source == "csv" for row in report.monthly_trend):
+        notes.append("csv: imported from Cursor's dashboard usage export (import-csv)")
+    if notes:
+        table.caption = "\n".join(notes)
     return table
+
+
+def trend_month_label(row: MonthTrend) -> str:
+    """`11-2026`, with `(partial)` for a month still open and `(csv)` for one imported from
+    Cursor's dashboard export."""
+    marks = [
+        mark for mark, shown in (("partial", row.partial), ("csv", row.source == "csv")) if shown
+    ]
+    return " ".join([row.month.label, *(f"({mark})" for mark in marks)])
 
 
 def top_spenders_table(report: BillingReport, top: int) -> Table:

@@ -13,7 +13,7 @@ from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from typing import TypeVar
 
-from cursor_billing.choices import COST_BASES, CostBasis, MonthStatus, Source
+from cursor_billing.choices import COST_BASES, CostBasis, DataSource, MonthStatus, Source
 from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
 from cursor_billing.months import Month
 from cursor_billing.views.checks import Anomaly, BudgetResult
@@ -57,6 +57,7 @@ class MonthTrend:
     delta_pct: Decimal | None
     status: MonthStatus
     delta_basis: str = "month"
+    source: DataSource = "api"  # "csv": imported from Cursor's dashboard export
 
     @property
     def complete(self) -> bool:
@@ -285,7 +286,15 @@ def monthly_trend(ledger: Ledger, cells: _Cells) -> tuple[MonthTrend, ...]:
         if delta is not None and previous_cost:
             delta_pct = RATIO.divide(delta * 100, previous_cost)
         trend.append(
-            MonthTrend(month_ledger.month, cost, requests, delta, delta_pct, month_ledger.status)
+            MonthTrend(
+                month_ledger.month,
+                cost,
+                requests,
+                delta,
+                delta_pct,
+                month_ledger.status,
+                source=month_ledger.source,
+            )
         )
         previous_cost = cost
     return tuple(trend)
