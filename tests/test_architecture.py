@@ -72,6 +72,7 @@ def test_the_commands_are_the_ones_spec_lists():
         "cache purge",
         "demo",
         "emulator",
+        "export",
         "fetch",
         "import-csv",
         "reconcile",
