@@ -515,6 +515,87 @@ def report(bench: Bench) -> CaseResult:
     )
 
 
+# -- 8. Export --------------------------------------------------------------------------------
+
+
+def export(bench: Bench) -> CaseResult:
+    """`export` (CSV by day and FOCUS) of the analysis cache, against `analyze --json` of it."""
+    spec = bench.sizes.analysis
+    data_dir = ensure_cache(spec, bench.data)
+    files = month_files(data_dir)
+    largest = max(path.stat().st_size for path in files)
+    for path in files:
+        path.read_bytes()
+    folder = bench.folder("export")
+    timings: dict[str, list[float]] = {"analyze": [], "csv": [], "focus": []}
+    peaks: dict[str, list[int]] = {"csv": [], "focus": []}
+    sizes: dict[str, int] = {}
+    for _ in range(bench.sizes.runs):
+        analyzed = measure.run(
+            [bench.cli, "analyze", "--json", "--data-dir", str(data_dir)],
+            cwd=bench.work,
+            env=bench.env(),
+        )
+        timings["analyze"].append(analyzed.seconds)
+        for export_format in ("csv", "focus"):
+            output = folder / f"{export_format}.csv"
+            exported = measure.run(
+                [
+                    bench.cli,
+                    "export",
+                    "--format",
+                    export_format,
+                    "--data-dir",
+                    str(data_dir),
+                    "--output",
+                    str(output),
+                ],
+                cwd=bench.work,
+                env=bench.env(),
+            )
+            timings[export_format].append(exported.seconds)
+            peaks[export_format].append(exported.peak_rss_bytes)
+            sizes[export_format] = output.stat().st_size
+    analyze_time = measure.median(timings["analyze"])
+    ratios = {name: measure.median(timings[name]) / analyze_time for name in ("csv", "focus")}
+    slowest = max(ratios, key=ratios.__getitem__)
+    peak = max(max(values) for values in peaks.values())
+    budget = 2 * largest + 150 * MB
+    return CaseResult(
+        "export",
+        "8. Export",
+        [
+            Figure(
+                f"slowest export (`--format {slowest}`) time ÷ `analyze --json` time",
+                ratios[slowest],
+                f"{ratios[slowest]:.3f}",
+                "≤ 2",
+                ratios[slowest] <= 2,
+            ),
+            Figure(
+                "`export` peak memory",
+                peak,
+                f"{peak / MB:.0f} MB",
+                f"≤ {budget / MB:.0f} MB (2 × largest month + 150 MB)",
+                peak <= budget,
+            ),
+        ],
+        [
+            f"The cache of case 3: {spec.events:,} cached events over {len(files)} months; "
+            f"the largest month file {largest / MB:.1f} MB.",
+            f"`export --format csv` (by day, {sizes['csv'] / MB:.1f} MB written): median "
+            f"{measure.median(timings['csv']):.2f} s ({_listed(timings['csv'], 's')}); "
+            f"`export --format focus` ({sizes['focus'] / MB:.1f} MB): median "
+            f"{measure.median(timings['focus']):.2f} s ({_listed(timings['focus'], 's')}); "
+            f"`analyze --json`: median {analyze_time:.2f} s "
+            f"({_listed(timings['analyze'], 's')}).",
+            "Peak RSS per export: "
+            + ", ".join(f"{p / MB:.0f} MB" for values in peaks.values() for p in values)
+            + ".",
+        ],
+    )
+
+
 # -- 5. Start-up -------------------------------------------------------------------------------
 
 
@@ -724,6 +805,7 @@ CASES: dict[str, Callable[[Bench], CaseResult]] = {
     "startup": startup,
     "real": real,
     "distinct": distinct,
+    "export": export,
 }
 
 
