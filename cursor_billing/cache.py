@@ -561,9 +561,6 @@ def private_output(path: Path) -> Iterator[BinaryIO]:
     fresh temporary file (random name, created exclusively, never following a link), mode
     0600, renamed over `path` once the block ends without an error. A `path` that is a
     symbolic link or not a regular file is refused: nothing is written through it."""
-    import secrets
-    import stat
-
     try:
         found = path.lstat()
     except FileNotFoundError:
@@ -578,7 +575,7 @@ def private_output(path: Path) -> Iterator[BinaryIO]:
     if found is not None and not stat.S_ISREG(found.st_mode):
         raise CacheError(f"refusing to write {path}: it is not a regular file")
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
     try:
         ensure_private_dir(path.parent)
         descriptor = os.open(temporary, flags, 0o600)
