@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import IO
+from typing import IO, TypeVar
 
 from cursor_billing.ledger import EXACT
 from cursor_billing.text import printable
@@ -76,6 +76,7 @@ SERVICE_CATEGORY = "AI and Machine Learning"
 TAG_PREFIX = "cursor/"
 _CENT = Decimal("0.01")
 _FORMULA_STARTS = ("=", "+", "-", "@")
+K = TypeVar("K", bound=Hashable)
 
 
 def write_usage_csv(lines: Iterable[UsageLine], out: IO[str]) -> int:
@@ -112,6 +113,10 @@ def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str
     writer.writerow(FOCUS_COLUMNS)
     account_id = billing_account_id(account_name)
     account = cell(account_name)
+    # Few distinct values repeat on every row: each is formatted once.
+    moments: dict[datetime, str] = {}
+    texts: dict[str, str] = {}
+    tags: dict[str, str] = {}
     written = 0
     for line in lines:
         cost = dollars(line.charged_cents)
@@ -119,23 +124,23 @@ def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str
             quantity, unit = str(line.tokens), "Tokens"
         else:
             quantity, unit = decimal_text(line.requests_costs), "Requests"
-        team = cell(line.team or "")
-        user = cell(line.user)
-        model = cell(line.model)
+        team = _memo(texts, line.team or "", cell)
+        user = _memo(texts, line.user, cell)
+        model = _memo(texts, line.model, cell)
         writer.writerow(
             (
                 cost,  # BilledCost
                 account_id,
                 account,
                 "USD",
-                utc_text(line.billing_end),
-                utc_text(line.billing_start),
+                _memo(moments, line.billing_end, utc_text),
+                _memo(moments, line.billing_start, utc_text),
                 "Usage",  # ChargeCategory
                 "",  # ChargeClass: null, no row corrects an earlier billing period
-                cell(f"{line.model} on-demand usage"),
+                _memo(texts, f"{line.model} on-demand usage", cell),
                 "Usage-Based",  # ChargeFrequency
-                utc_text(line.charge_end),
-                utc_text(line.charge_start),
+                _memo(moments, line.charge_end, utc_text),
+                _memo(moments, line.charge_start, utc_text),
                 quantity,  # ConsumedQuantity
                 unit,  # ConsumedUnit
                 cost,  # ContractedCost: no negotiated price is known
@@ -153,7 +158,7 @@ def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str
                 PROVIDER,  # ServiceName
                 team,  # SubAccountId
                 team,  # SubAccountName
-                json.dumps({f"{TAG_PREFIX}source": line.source}, separators=(",", ":")),
+                _memo(tags, line.source, source_tags),
                 model,  # x_Model
                 line.requests,  # x_Requests
                 "" if line.list_cents is None else dollars(line.list_cents),
@@ -163,10 +168,15 @@ def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str
     return written
 
 
+def source_tags(source: str) -> str:
+    """FOCUS Tags: a JSON object whose provider-defined keys carry the provider's prefix."""
+    return json.dumps({f"{TAG_PREFIX}source": source}, separators=(",", ":"))
+
+
 def dollars(cents: Decimal) -> str:
     """Cents as exact dollars: at least two decimals, more only when the cents have them
     (`150` → `1.50`, `1.755` → `0.01755`), never an exponent."""
-    value = EXACT.divide(Decimal(cents), 100)
+    value = Decimal(cents).scaleb(-2, EXACT)  # exact: only the exponent moves
     if value == 0:
         return "0.00"
     value = value.normalize(EXACT)
@@ -200,3 +210,10 @@ def cell(text: str) -> str:
     """Text from the API or the cache, safe to open in a terminal or a spreadsheet."""
     text = printable(text)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _memo(seen: dict[K, str], key: K, make: Callable[[K], str]) -> str:
+    text = seen.get(key)
+    if text is None:
+        text = seen[key] = make(key)
+    return text

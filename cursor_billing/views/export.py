@@ -100,15 +100,12 @@ def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
         for row in month_ledger.rows():
             key = (row.day, row.team or "", row.user, row.model, row.source, row.token_based)
             groups.setdefault(key, []).append(row)
+        bounds: dict[date, tuple[datetime, datetime]] = {}
         for key in sorted(groups):
             day = key[0]
-            yield _charge_line(
-                _utc_start(day, zone),
-                _utc_start(day + timedelta(days=1), zone),
-                billing_start,
-                billing_end,
-                groups[key],
-            )
+            if day not in bounds:
+                bounds[day] = (_utc_start(day, zone), _utc_start(day + timedelta(days=1), zone))
+            yield _charge_line(*bounds[day], billing_start, billing_end, groups[key])
 
 
 def _usage_line(start: date, end: date, rows: list[Row]) -> UsageLine:
@@ -136,6 +133,23 @@ def _charge_line(
     start: datetime, end: datetime, billing_start: datetime, billing_end: datetime, rows: list[Row]
 ) -> ChargeLine:
     first = rows[0]
+    if len(rows) == 1:  # the usual case: nothing to add up
+        return ChargeLine(
+            start,
+            end,
+            billing_start,
+            billing_end,
+            first.team,
+            first.user,
+            first.model,
+            first.source,
+            first.token_based,
+            first.requests,
+            first.tokens,
+            first.requests_costs,
+            first.list_cents if first.counts("list") else None,
+            first.charged_cents,
+        )
     with localcontext(EXACT):
         return ChargeLine(
             charge_start=start,
