@@ -510,3 +510,55 @@ def test_bad_options_are_one_error_line_and_exit_2(cli, isolated, args, words):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and words in result.stderr.splitlines()[0]
+
+
+# -- teams and pseudonyms ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grain", ["day", "month"])
+def test_with_teams_the_team_columns_are_filled_and_the_sums_still_match(
+    cli, fetch_months, isolated, grain
+):
+    events = mixed_events()
+    fetch_months(events, [OCT, NOV])
+    users = sorted({e["userEmail"] for e in events if on_demand(e)})
+    team_of = {user: ("Platform" if index % 2 else "Apps") for index, user in enumerate(users[1:])}
+    (isolated / "teams.csv").write_text(
+        "email,team\n" + "".join(f"{u},{t}\n" for u, t in team_of.items())
+    )
+    with (isolated / "config.yaml").open("a") as config:
+        config.write("  teams_file: teams.csv\n")
+    totals = analysis(cli)["summary"]["totals_by_basis"]
+
+    _, rows = exported(cli, "--grain", grain)
+    _, charges = exported(cli, "--format", "focus")
+
+    for row in rows:
+        assert row["team"] == team_of.get(row["user"], "Unassigned")
+    for charge in charges:
+        expected = team_of.get(charge["ResourceId"], "Unassigned")
+        assert charge["SubAccountId"] == charge["SubAccountName"] == expected
+    charged = sum(usd_to_cents(r["charged_cost_usd"]) for r in rows)
+    listed = sum(usd_to_cents(r["list_cost_usd"]) for r in rows if r["list_cost_usd"])
+    assert charged.quantize(JSON_QUANTUM) == totals["charged"]
+    assert listed.quantize(JSON_QUANTUM) == totals["list"]
+    billed = sum(usd_to_cents(r["BilledCost"]) for r in charges)
+    assert billed == charged
+
+
+def test_an_anonymized_export_holds_no_e_mail(cli, fetch_months, isolated):
+    events = mixed_events()
+    fetch_months(events, [OCT, NOV])
+    emails = {e["userEmail"] for e in events if on_demand(e)}
+
+    for export_format in ("csv", "focus"):
+        result = cli("export", "--format", export_format, "--anonymize")
+        assert result.exit_code == 0, result.stderr
+        assert "@" not in result.stdout
+        assert not any(email in result.stdout for email in emails)
+        rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+        names = {r.get("user") or r["ResourceId"] for r in rows}
+        assert all(re.fullmatch(r"user-[0-9a-f]{10}", name) for name in names)
+        assert len(names) == len(emails)  # one stable pseudonym per person
+    again = cli("export", "--anonymize").stdout
+    assert again == cli("export", "--anonymize").stdout

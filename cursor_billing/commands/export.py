@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cursor_billing.commands.common import (
+    AnonymizeOption,
     ConfigOption,
     DataDirOption,
     DebugOption,
@@ -48,6 +49,7 @@ def export(
     month: MonthOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    anonymize: AnonymizeOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
@@ -76,7 +78,12 @@ def export(
     if output is not None and not output.strip():
         raise UsageError("--output needs a file name")
     settings = settings_for(ctx, config, data_dir, debug)
-    request = ExportRequest(export_format, grain, selection(month, since, until))  # type: ignore[arg-type]
+    request = ExportRequest(
+        export_format,  # type: ignore[arg-type]
+        grain,  # type: ignore[arg-type]
+        selection(month, since, until),
+        anonymize=anonymize,
+    )
     if output is None:
         export_cache(settings, request, now(), out=console.stdout.file, warn=console.warn)
         return

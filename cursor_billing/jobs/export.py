@@ -22,6 +22,7 @@ class ExportRequest:
     format: ExportFormat = "csv"
     grain: ExportGrain = "day"  # the CSV's periods; FOCUS rows are always per day
     selection: MonthSelection = MonthSelection()
+    anonymize: bool = False  # every e-mail replaced by its pseudonym (SPEC §14)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def export(
 ) -> ExportResult:
     """Write the export to `path` (a fresh 0600 file, put in place only when whole) or else to
     `out`. The cache is read, and every error raised, before the first byte is written."""
-    ledger = load_ledger(settings, request.selection, now, warn)
+    ledger = load_ledger(settings, request.selection, now, warn, anonymize=request.anonymize)
     write = _writer(request, settings.account_name)
     if path is None:
         if out is None:
