@@ -444,7 +444,7 @@ def analysis(bench: Bench) -> CaseResult:
                 "`analyze --json` peak memory",
                 peak,
                 f"{peak / MB:.0f} MB",
-                f"≤ {budget / MB:.0f} MB (2 × largest month + 150 MB)",
+                f"≤ {budget / MB:.0f} MB (`analyze --json` peak + 20 MB)",
                 peak <= budget,
             ),
         ],
@@ -511,6 +511,91 @@ def report(bench: Bench) -> CaseResult:
             f"`report`: median {measure.median(reports):.2f} s ({_listed(reports, 's')}); "
             f"`analyze --json` ({analyzed.stdout_bytes / MB:.1f} MB of JSON written to a file): "
             f"median {measure.median(analyses):.2f} s ({_listed(analyses, 's')}).",
+        ],
+    )
+
+
+# -- 8. Export --------------------------------------------------------------------------------
+
+
+def export(bench: Bench) -> CaseResult:
+    """`export` (CSV by day and FOCUS) of the analysis cache, against `analyze --json` of it."""
+    spec = bench.sizes.analysis
+    data_dir = ensure_cache(spec, bench.data)
+    files = month_files(data_dir)
+    largest = max(path.stat().st_size for path in files)
+    for path in files:
+        path.read_bytes()
+    folder = bench.folder("export")
+    timings: dict[str, list[float]] = {"analyze": [], "csv": [], "focus": []}
+    peaks: dict[str, list[int]] = {"analyze": [], "csv": [], "focus": []}
+    sizes: dict[str, int] = {}
+    for _ in range(bench.sizes.runs):
+        analyzed = measure.run(
+            [bench.cli, "analyze", "--json", "--data-dir", str(data_dir)],
+            cwd=bench.work,
+            env=bench.env(),
+        )
+        timings["analyze"].append(analyzed.seconds)
+        peaks["analyze"].append(analyzed.peak_rss_bytes)
+        for export_format in ("csv", "focus"):
+            output = folder / f"{export_format}.csv"
+            exported = measure.run(
+                [
+                    bench.cli,
+                    "export",
+                    "--format",
+                    export_format,
+                    "--data-dir",
+                    str(data_dir),
+                    "--output",
+                    str(output),
+                ],
+                cwd=bench.work,
+                env=bench.env(),
+            )
+            timings[export_format].append(exported.seconds)
+            peaks[export_format].append(exported.peak_rss_bytes)
+            sizes[export_format] = output.stat().st_size
+    analyze_time = measure.median(timings["analyze"])
+    ratios = {name: measure.median(timings[name]) / analyze_time for name in ("csv", "focus")}
+    slowest = max(ratios, key=ratios.__getitem__)
+    # Exports hold one month of lines at a time: beyond what the analysis needs (the ledger,
+    # one month of events at a time) they should add next to nothing.
+    peak = max(max(peaks["csv"]), max(peaks["focus"]))
+    analysis_peak = max(peaks["analyze"])
+    budget = analysis_peak + 20 * MB
+    return CaseResult(
+        "export",
+        "8. Export",
+        [
+            Figure(
+                f"slowest export (`--format {slowest}`) time ÷ `analyze --json` time",
+                ratios[slowest],
+                f"{ratios[slowest]:.3f}",
+                "≤ 2",
+                ratios[slowest] <= 2,
+            ),
+            Figure(
+                "`export` peak memory",
+                peak,
+                f"{peak / MB:.0f} MB",
+                f"≤ {budget / MB:.0f} MB (`analyze --json` peak + 20 MB)",
+                peak <= budget,
+            ),
+        ],
+        [
+            f"The cache of case 3: {spec.events:,} cached events over {len(files)} months; "
+            f"the largest month file {largest / MB:.1f} MB.",
+            f"`export --format csv` (by day, {sizes['csv'] / MB:.1f} MB written): median "
+            f"{measure.median(timings['csv']):.2f} s ({_listed(timings['csv'], 's')}); "
+            f"`export --format focus` ({sizes['focus'] / MB:.1f} MB): median "
+            f"{measure.median(timings['focus']):.2f} s ({_listed(timings['focus'], 's')}); "
+            f"`analyze --json`: median {analyze_time:.2f} s "
+            f"({_listed(timings['analyze'], 's')}).",
+            "Peak RSS per export: "
+            + ", ".join(f"{p / MB:.0f} MB" for name in ("csv", "focus") for p in peaks[name])
+            + f"; `analyze --json`: {analysis_peak / MB:.0f} MB.",
         ],
     )
 
@@ -724,6 +809,7 @@ CASES: dict[str, Callable[[Bench], CaseResult]] = {
     "startup": startup,
     "real": real,
     "distinct": distinct,
+    "export": export,
 }
 
 

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmarks of the installed cursor-billing: pacing, request economy, "
-        "analysis throughput, report and start-up.",
+        "analysis throughput, report, start-up and export.",
         epilog="Example: python -m bench --case analysis",
     )
     parser.add_argument(

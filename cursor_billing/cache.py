@@ -553,3 +553,44 @@ def list_entries(
             )
         )
     return entries
+
+
+@contextmanager
+def private_output(path: Path) -> Iterator[BinaryIO]:
+    """A file the caller writes in pieces (an export), put in place whole or not at all: a
+    fresh temporary file (random name, created exclusively, never following a link), mode
+    0600, renamed over `path` once the block ends without an error. A `path` that is a
+    symbolic link or not a regular file is refused: nothing is written through it."""
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        found = None
+    except OSError as error:
+        raise CacheError(f"cannot write {path}: {error.strerror or error}") from None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        raise CacheError(
+            f"refusing to write {path}: it is a symbolic link",
+            hint="give the path of a new or regular file",
+        )
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        raise CacheError(f"refusing to write {path}: it is not a regular file")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+    try:
+        ensure_private_dir(path.parent)
+        descriptor = os.open(temporary, flags, 0o600)
+    except OSError as error:
+        raise CacheError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise CacheError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)

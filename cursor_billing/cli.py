@@ -18,6 +18,7 @@ from cursor_billing.commands import (
     daily,
     demo,
     emulator,
+    export,
     fetch,
     import_csv,
     reconcile,
@@ -135,6 +136,7 @@ app.command("demo")(demo.demo)
 app.command("emulator")(emulator.emulator)
 app.command("import-csv")(import_csv.import_csv)
 app.command("reconcile")(reconcile.reconcile)
+app.command("export")(export.export)
 app.add_typer(cache.app, name="cache")
 
 

@@ -16,7 +16,7 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from cursor_billing.choices import CostBasis, MonthStatus, Source
+from cursor_billing.choices import CostBasis, DataSource, MonthStatus, Source
 from cursor_billing.events import Money, UsageEvent, is_on_demand_kind
 from cursor_billing.months import Month
 
@@ -101,7 +101,7 @@ class MonthLedger:
     status: MonthStatus
     covered_end_ms: int  # the latest moment the month's cache covers
     rows: tuple[Row, ...]
-    source: str = "api"  # "api" or "csv" (SPEC §6)
+    source: DataSource = "api"  # where the events came from (SPEC §6)
     not_finite: int = 0  # events whose cost is not a finite number: counted as 0
     negative: int = 0  # events with a negative cost
     warnings: tuple[str, ...] = ()
@@ -144,6 +144,12 @@ class Ledger:
 
     def month_rows(self, month: Month, basis: CostBasis | None = None) -> Iterator[Row]:
         return (row for row in self.rows(basis) if Month(row.day.year, row.day.month) == month)
+
+    def per_month(self) -> Iterator[Ledger]:
+        """Each month alone, as a ledger that keeps the relabelling, chronological: for views
+        that stream their output month by month."""
+        for month in self.months:
+            yield Ledger(self.timezone, (month,), self._relabel)
 
     def between(self, first: date, last: date) -> Ledger:
         """Only the rows of the days first..last (inclusive); months keep their place."""
@@ -205,7 +211,7 @@ def fold_month(
     zone: ZoneInfo,
     status: MonthStatus = "complete",
     covered_end_ms: int | None = None,
-    source: str = "api",
+    source: DataSource = "api",
     team_of: Callable[[str, int], str] | None = None,
     since_ms: int | None = None,
 ) -> MonthLedger:

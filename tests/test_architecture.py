@@ -74,6 +74,7 @@ def test_the_commands_are_the_ones_spec_lists():
         "daily",
         "demo",
         "emulator",
+        "export",
         "fetch",
         "import-csv",
         "reconcile",

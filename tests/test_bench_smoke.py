@@ -16,6 +16,7 @@ FIGURES_PER_CASE = {
     "5. Start-up": 2,
     "6. Real-shaped cache": 3,
     "7. Distinct users": 2,
+    "8. Export": 2,
 }
 
 

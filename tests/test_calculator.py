@@ -278,7 +278,7 @@ def schema_1_part(document: dict) -> dict:
         k: v for k, v in part["summary"].items() if k not in ("totals_by_basis", "not_counted")
     }
     part["monthly_trend"] = [
-        {k: v for k, v in row.items() if k not in ("delta_basis", "status")}
+        {k: v for k, v in row.items() if k not in ("delta_basis", "status", "source")}
         for row in part["monthly_trend"]
     ]
     part["users"] = [{k: v for k, v in row.items() if k != "team"} for row in part["users"]]

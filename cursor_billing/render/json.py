@@ -113,6 +113,7 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
                 "delta_basis": row.delta_basis,
                 "status": row.status,
                 "complete": row.complete,
+                "source": row.source,
             }
             for row in report.monthly_trend
         ],

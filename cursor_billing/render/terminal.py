@@ -41,7 +41,7 @@ from cursor_billing.text import printable
 from cursor_billing.views.checks import Anomaly, BudgetResult
 from cursor_billing.views.forecast import Forecast
 from cursor_billing.views.reconcile import ReconcileStatus, Reconciliation
-from cursor_billing.views.report import BillingReport, ExpensiveModel, UserSpend
+from cursor_billing.views.report import BillingReport, ExpensiveModel, MonthTrend, UserSpend
 
 if TYPE_CHECKING:
     from cursor_billing.jobs.check import CheckResult
@@ -127,7 +127,7 @@ def monthly_trend_table(report: BillingReport) -> Table:
             end = forecast.projected_cents if in_progress and forecast else row.cost_cents
             bar = Bar(float(peak), 0, float(end), color="grey50" if in_progress else "default")
         table.add_row(
-            month_with_note(row.month.label, row.status),
+            trend_month_label(row),
             money(row.cost_cents),
             count(row.requests),
             Text(signed_money(row.delta_cents), style=style),
@@ -145,6 +145,8 @@ def monthly_trend_table(report: BillingReport) -> Table:
             notes.append(f"{row.month.label} closing: ended less than a day before it was fetched")
         elif row.status == "unreliable":
             notes.append(f"{row.month.label} unreliable: `cursor-billing fetch` reads it again")
+    if any(row.source == "csv" for row in report.monthly_trend):
+        notes.append("csv: imported from Cursor's dashboard usage export (import-csv)")
     if notes:
         table.caption = "\n".join(notes)
     return table
@@ -155,6 +157,13 @@ def _change_style(delta: Decimal | None) -> str:
     if not delta:
         return ""
     return "red" if delta > 0 else "green"
+
+
+def trend_month_label(row: MonthTrend) -> str:
+    """`11-2026`, `12-2026 (in progress)`, `11-2026 (closing)`, and `(csv)` for a month imported
+    from Cursor's dashboard export."""
+    label = month_with_note(row.month.label, row.status)
+    return f"{label} (csv)" if row.source == "csv" else label
 
 
 def top_spenders_table(report: BillingReport, top: int) -> Table:

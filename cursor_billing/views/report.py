@@ -13,7 +13,7 @@ from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Literal, TypeVar
 
-from cursor_billing.choices import COST_BASES, CostBasis, MonthStatus, Source
+from cursor_billing.choices import COST_BASES, CostBasis, DataSource, MonthStatus, Source
 from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
 from cursor_billing.months import Month
 from cursor_billing.settings import Anomalies, Budgets
@@ -74,6 +74,7 @@ class MonthTrend:
     delta_pct: Decimal | None
     status: MonthStatus
     delta_basis: DeltaBasis = "month"
+    source: DataSource = "api"  # "csv": imported from Cursor's dashboard export
 
     @property
     def complete(self) -> bool:
@@ -328,7 +329,16 @@ def monthly_trend(ledger: Ledger, cells: _Cells, basis: CostBasis) -> tuple[Mont
         if delta is not None and compared:
             delta_pct = RATIO.divide(delta * 100, compared)
         trend.append(
-            MonthTrend(month, cost, requests, delta, delta_pct, month_ledger.status, delta_basis)
+            MonthTrend(
+                month,
+                cost,
+                requests,
+                delta,
+                delta_pct,
+                month_ledger.status,
+                delta_basis,
+                source=month_ledger.source,
+            )
         )
         previous = (month, cost)
     return tuple(trend)

@@ -1,0 +1,183 @@
+"""The ledger as export rows (SPEC §12): usage lines for `export --format csv` and FOCUS charge
+lines for `export --format focus`, produced one month at a time so an export never holds more
+than one month of lines.
+
+Both exports count every on-demand chargeable event (the charged basis); the list cost of a line
+is that of its token-based events, the only ones the list basis counts (None when it has none)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, localcontext
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo
+
+from cursor_billing.choices import Source
+from cursor_billing.ledger import EXACT, ZERO, Ledger, Row
+from cursor_billing.months import Month
+
+ExportFormat = Literal["csv", "focus"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+ExportGrain = Literal["day", "month"]
+EXPORT_GRAINS: tuple[ExportGrain, ...] = get_args(ExportGrain)
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One row of the CSV export: a (period, team, user, model, source), both dates inclusive."""
+
+    period_start: date
+    period_end: date
+    team: str | None
+    user: str
+    model: str
+    source: Source
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    list_cents: Decimal | None  # None: none of the line's events is in the list basis
+    charged_cents: Decimal
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_write_tokens
+            + self.cache_read_tokens
+        )
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One FOCUS row: a (day, team, user, model, source, token-based or not). Periods are
+    half-open: the end is the first moment after it."""
+
+    charge_start: datetime  # UTC
+    charge_end: datetime
+    billing_start: datetime  # the calendar month in the ledger's zone, in UTC
+    billing_end: datetime
+    team: str | None
+    user: str
+    model: str
+    source: Source
+    token_based: bool
+    requests: int
+    tokens: int
+    requests_costs: Decimal
+    list_cents: Decimal | None  # the list-basis cost; None for request-based lines
+    charged_cents: Decimal
+
+
+def usage_lines(ledger: Ledger, grain: ExportGrain) -> Iterator[UsageLine]:
+    """Every on-demand usage line, month by month, each month sorted by period, team, user,
+    model and source."""
+    for month_ledger in ledger.per_month():
+        month = month_ledger.months[0].month
+        groups: dict[tuple[date, date, str, str, str, Source], list[Row]] = {}
+        for row in month_ledger.rows():
+            start, end = (row.day, row.day) if grain == "day" else _month_days(month)
+            key = (start, end, row.team or "", row.user, row.model, row.source)
+            groups.setdefault(key, []).append(row)
+        for key in sorted(groups):
+            yield _usage_line(key[0], key[1], groups[key])
+
+
+def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
+    """Every FOCUS charge, month by month, each month sorted by day, team, user, model,
+    source and kind of call (token-based last)."""
+    zone = ledger.zone
+    for month_ledger in ledger.per_month():
+        month = month_ledger.months[0].month
+        billing_start = _utc_start(date(month.year, month.month, 1), zone)
+        following = month.next()
+        billing_end = _utc_start(date(following.year, following.month, 1), zone)
+        groups: dict[tuple[date, str, str, str, Source, bool], list[Row]] = {}
+        for row in month_ledger.rows():
+            key = (row.day, row.team or "", row.user, row.model, row.source, row.token_based)
+            groups.setdefault(key, []).append(row)
+        bounds: dict[date, tuple[datetime, datetime]] = {}
+        for key in sorted(groups):
+            day = key[0]
+            if day not in bounds:
+                bounds[day] = (_utc_start(day, zone), _utc_start(day + timedelta(days=1), zone))
+            yield _charge_line(*bounds[day], billing_start, billing_end, groups[key])
+
+
+def _usage_line(start: date, end: date, rows: list[Row]) -> UsageLine:
+    first = rows[0]
+    list_rows = [row for row in rows if row.counts("list")]
+    with localcontext(EXACT):
+        return UsageLine(
+            period_start=start,
+            period_end=end,
+            team=first.team,
+            user=first.user,
+            model=first.model,
+            source=first.source,
+            requests=sum(row.requests for row in rows),
+            input_tokens=sum(row.input_tokens for row in rows),
+            output_tokens=sum(row.output_tokens for row in rows),
+            cache_write_tokens=sum(row.cache_write_tokens for row in rows),
+            cache_read_tokens=sum(row.cache_read_tokens for row in rows),
+            list_cents=sum((row.list_cents for row in list_rows), ZERO) if list_rows else None,
+            charged_cents=sum((row.charged_cents for row in rows), ZERO),
+        )
+
+
+def _charge_line(
+    start: datetime, end: datetime, billing_start: datetime, billing_end: datetime, rows: list[Row]
+) -> ChargeLine:
+    first = rows[0]
+    if len(rows) == 1:  # the usual case: nothing to add up
+        return ChargeLine(
+            start,
+            end,
+            billing_start,
+            billing_end,
+            first.team,
+            first.user,
+            first.model,
+            first.source,
+            first.token_based,
+            first.requests,
+            first.tokens,
+            first.requests_costs,
+            first.list_cents if first.counts("list") else None,
+            first.charged_cents,
+        )
+    with localcontext(EXACT):
+        return ChargeLine(
+            charge_start=start,
+            charge_end=end,
+            billing_start=billing_start,
+            billing_end=billing_end,
+            team=first.team,
+            user=first.user,
+            model=first.model,
+            source=first.source,
+            token_based=first.token_based,
+            requests=sum(row.requests for row in rows),
+            tokens=sum(row.tokens for row in rows),
+            requests_costs=sum((row.requests_costs for row in rows), ZERO),
+            list_cents=sum((row.list_cents for row in rows), ZERO)
+            if first.counts("list")
+            else None,
+            charged_cents=sum((row.charged_cents for row in rows), ZERO),
+        )
+
+
+def _month_days(month: Month) -> tuple[date, date]:
+    following = month.next()
+    return date(month.year, month.month, 1), date(following.year, following.month, 1) - timedelta(
+        days=1
+    )
+
+
+def _utc_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment of `day` in `zone`, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(timezone.utc)
