@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +17,7 @@ if TYPE_CHECKING:  # imported when a command runs: `--help` stays fast
     from cursor_billing.fetcher import MonthResult
     from cursor_billing.jobs.analyze import MonthSelection
     from cursor_billing.jobs.report import WrittenReport
+    from cursor_billing.render.progress import FetchProgress
     from cursor_billing.settings import Settings
 
 
@@ -162,22 +165,33 @@ def fetch_months(
     settings: Settings, labels: list[str] | None, months_back: int | None, refresh: bool
 ) -> list[MonthResult]:
     """The fetch job with progress on stderr and, however it ends, the summary of what it saved."""
-    from cursor_billing import console
     from cursor_billing.fetcher import months_to_fetch
     from cursor_billing.jobs.fetch import fetch
-    from cursor_billing.render.progress import FetchProgress
-    from cursor_billing.render.terminal import fetch_summary_table
 
     moment = now().astimezone(settings.zone)
     months = months_to_fetch(labels, months_back, settings.months_back, moment)
+    with fetch_progress(settings) as (progress, results):
+        fetch(settings, months, refresh, moment, progress, results)
+    return results
+
+
+@contextmanager
+def fetch_progress(settings: Settings) -> Iterator[tuple[FetchProgress, list[MonthResult]]]:
+    """Progress of a fetch on stderr, and at the end, also when it failed part-way, the summary
+    of the months it saved (the job appends each finished month to the list)."""
+    from cursor_billing import console
+    from cursor_billing.months import Month
+    from cursor_billing.render.progress import FetchProgress
+    from cursor_billing.render.terminal import fetch_summary_table
+
     results: list[MonthResult] = []
     try:
         with FetchProgress(console.stderr) as progress:
-            fetch(settings, months, refresh, moment, progress, results)
+            yield progress, results
     finally:
-        if results:  # also when a later month failed: say what is saved
-            console.print_table(fetch_summary_table(results), console.stderr)
-    return results
+        if results:
+            current = Month.containing(now().astimezone(settings.zone))
+            console.print_table(fetch_summary_table(results, current), console.stderr)
 
 
 def fail_if_unreliable(results: list[MonthResult]) -> None:

@@ -11,6 +11,7 @@ from cursor_billing.commands.common import (
     ConfigOption,
     DebugOption,
     MonthsBackOption,
+    fetch_progress,
     now,
     print_report,
     root_option,
@@ -41,22 +42,12 @@ def demo(
     Example: cursor-billing demo --output-dir /tmp/cursor-demo
     """
     from cursor_billing import console
-    from cursor_billing.fetcher import MonthResult
     from cursor_billing.jobs.demo import demo as run_demo
-    from cursor_billing.render.progress import FetchProgress
-    from cursor_billing.render.terminal import fetch_summary_table
 
     output_dir = output_dir or root_option(ctx, "data_dir") or DEMO_DIR
     settings = settings_for(ctx, config, output_dir, debug, months_back=months_back)
-    results: list[MonthResult] = []
-    try:
-        with FetchProgress(console.stderr) as progress:
-            result = run_demo(
-                settings, now(), progress, announce=console.stderr.print, results=results
-            )
-    finally:
-        if results:
-            console.stderr.print(fetch_summary_table(results))
+    with fetch_progress(settings) as (progress, results):
+        result = run_demo(settings, now(), progress, announce=console.stderr.print, results=results)
     print_report(result.written, settings.top_spenders_count)  # the path, on stdout
     reconciliation = result.reconciliation
     if reconciliation.ok:

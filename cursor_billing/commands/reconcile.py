@@ -10,6 +10,7 @@ from cursor_billing.commands.common import (
     ConfigOption,
     DataDirOption,
     DebugOption,
+    fetch_progress,
     now,
     settings_for,
 )
@@ -35,19 +36,11 @@ def reconcile(
     """
     from cursor_billing import console
     from cursor_billing.errors import ExitCode
-    from cursor_billing.fetcher import MonthResult
     from cursor_billing.jobs.reconcile import reconcile as run_reconcile
-    from cursor_billing.render.progress import FetchProgress
-    from cursor_billing.render.terminal import fetch_summary_table
 
     settings = settings_for(ctx, config, data_dir, debug)
-    results: list[MonthResult] = []
-    try:
-        with FetchProgress(console.stderr) as progress:
-            result = run_reconcile(settings, now(), progress, results, warn=console.warn)
-    finally:
-        if results:  # also when it failed part-way: say what is saved
-            console.stderr.print(fetch_summary_table(results))
+    with fetch_progress(settings) as (progress, results):
+        result = run_reconcile(settings, now(), progress, results, warn=console.warn)
     reconciliation = result.reconciliation
     if json_output:
         from cursor_billing.render.json import dumps, reconcile_document

@@ -405,8 +405,9 @@ def cache_table(entries: Sequence[CacheEntry], strays: Sequence[StrayFile] = ())
     return table
 
 
-def fetch_summary_table(results: Sequence[MonthResult]) -> Table:
-    """The end of `cursor-billing fetch`: what it did for each month."""
+def fetch_summary_table(results: Sequence[MonthResult], current: Month) -> Table:
+    """The end of `cursor-billing fetch`: what it did for each month; `current` is this month,
+    so that an incomplete month reads as in progress or closing."""
     table = _table("Fetch summary")
     table.add_column("Month")
     table.add_column("Action")
@@ -414,7 +415,9 @@ def fetch_summary_table(results: Sequence[MonthResult]) -> Table:
         _number_column(table, header)
     table.add_column("State")
     for result in results:
-        state = "complete" if result.complete else "partial"
+        state = "complete" if result.complete else "in progress"
+        if not result.complete and result.month < current:
+            state = "closing"
         if result.unreliable:
             state = "unreliable"
         elif result.warnings:
