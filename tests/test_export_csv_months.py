@@ -67,3 +67,17 @@ def test_export_holds_imported_and_fetched_months_side_by_side(cli, isolated):
         assert months == {"2026-08", "2026-09", "2026-10"}
         charged = sum(Decimal(r[cost]) * 100 for r in rows)
         assert charged == totals["totals_by_basis"]["charged"]
+
+
+def test_the_dashboard_marks_imported_months_beside_fetched_ones(cli, isolated):
+    imported_and_fetched(cli, isolated)
+
+    result = cli("report")
+
+    assert result.exit_code == 0, result.stderr
+    page = (isolated / "data" / "billing_dashboard.html").read_text()
+    trend = page[page.index('class="trend-table"') :]
+    trend = trend[: trend.index("</table>")]
+    rows = trend.split("<tr")[2:]  # after the header row
+    marked = ["CSV import" in row for row in rows]
+    assert marked == [True, True, False]  # 08-2026 and 09-2026 imported, 10-2026 fetched
