@@ -377,16 +377,21 @@ class _Answer:
         return max(0.0, moment.timestamp() - time.time())
 
 
-def parse_usage_page(content: bytes) -> UsagePage:
-    """A page of `POST /teams/filtered-usage-events`, or MalformedAnswer naming what is wrong
-    and where (`$.usageEvents`)."""
-    prefix = "the API answered 200 with something that is not a page of usage events"
+def _decode_page(content: bytes, prefix: str) -> Any:
+    """The JSON of a 200 answer, or MalformedAnswer saying it is not JSON or nested too deeply."""
     try:
-        document = _PAGE_DECODER.decode(content)
+        return _PAGE_DECODER.decode(content)
     except RecursionError:
         raise MalformedAnswer(f"{prefix}: its JSON is nested too deeply") from None
     except msgspec.DecodeError as error:
         raise MalformedAnswer(f"{prefix}: not JSON ({error})") from None
+
+
+def parse_usage_page(content: bytes) -> UsagePage:
+    """A page of `POST /teams/filtered-usage-events`, or MalformedAnswer naming what is wrong
+    and where (`$.usageEvents`)."""
+    prefix = "the API answered 200 with something that is not a page of usage events"
+    document = _decode_page(content, prefix)
     try:
         root = _expect(document, "$", dict)
         events = _field(root, "$", "usageEvents", list)
@@ -407,12 +412,7 @@ def parse_spend_page(content: bytes) -> SpendPage:
     """A page of `POST /teams/spend`, or MalformedAnswer naming what is wrong and where
     (`$.teamMemberSpend[3].spendCents`). Only the fields reconciliation needs are checked."""
     prefix = "the API answered 200 with something that is not a page of team spend"
-    try:
-        document = _PAGE_DECODER.decode(content)
-    except RecursionError:
-        raise MalformedAnswer(f"{prefix}: its JSON is nested too deeply") from None
-    except msgspec.DecodeError as error:
-        raise MalformedAnswer(f"{prefix}: not JSON ({error})") from None
+    document = _decode_page(content, prefix)
     try:
         root = _expect(document, "$", dict)
         rows = _field(root, "$", "teamMemberSpend", list)
