@@ -290,7 +290,7 @@ def top_models_table(report: BillingReport, top: int) -> Table:
     for rank, model in enumerate(models, 1):
         table.add_row(
             str(rank),
-            Text(model.model),
+            Text(printable(model.model)),
             money(model.cost_cents),
             count(model.requests),
             money(model.avg_cost_cents),
@@ -334,14 +334,14 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
     _name_column(table, "User", min_width=16)
     for model, column_width in shown:
         # A fixed width: a long model name wraps in the header rather than squeezing numbers.
-        header = Text(_wrap_at_hyphens(model.model, column_width), overflow="fold")
+        header = Text(_wrap_at_hyphens(printable(model.model), column_width), overflow="fold")
         table.add_column(header, justify="right", width=column_width)
     _number_column(table, "All")
     _number_column(table, "Share")
     _number_column(table, "Months")
     for user in users:
         table.add_row(
-            Text(user.email),
+            Text(printable(user.email)),
             *(_money_or_dot(spend.get((user.email, model.model))) for model, _ in shown),
             money(user.expensive_cost_cents),
             share(user.expensive_share),
@@ -393,11 +393,13 @@ def cache_table(entries: Sequence[CacheEntry], strays: Sequence[StrayFile] = ())
             money(entry.cost_cents),
             str(entry.status or "unreadable").replace("_", " "),
             entry.source,
-            Text(entry.fetched_at),
+            Text(printable(entry.fetched_at)),
             size(entry.size_bytes),
         )
     for stray in strays:
-        table.add_row(Text(stray.path.name), "", "", stray.kind, "", "", size(stray.size_bytes))
+        table.add_row(
+            Text(printable(stray.path.name)), "", "", stray.kind, "", "", size(stray.size_bytes)
+        )
     table.caption = (
         "Events = the on-demand chargeable events kept in the cache; analyze's requests = "
         "the billable ones among them under the chosen cost basis."
