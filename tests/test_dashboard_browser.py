@@ -121,7 +121,7 @@ def test_dashboard_renders_cleanly_in_chromium(browser, dashboard_url, screen):
     )
     assert len(cells) > 60
     for text, box_width, overflow, from_left, to_right, to_viewport in cells:
-        assert text.startswith(("$", "-$")) or text[0].isdigit(), text
+        assert text.startswith(("$", "-$", "+$", "—")) or text[0].isdigit(), text
         assert box_width > 0, f"{text} is hidden"
         assert overflow <= 0, f"{text} overflows its cell"
         assert from_left >= 0 and to_right >= 0, f"{text} is behind a sideways scroll"
