@@ -87,6 +87,21 @@ def test_demo_in_an_empty_folder_needs_no_key(isolated):
     assert "Reconciled: the cache matches Cursor's per-member spend" in result.stderr
     months = list((isolated / "cursor-billing-demo" / "monthly_usage_data").glob("*-data.json"))
     assert len(months) == 2
+    # The demo shows teams (the emulator's billing groups), and the folder it leaves explores
+    # the same way: `cd cursor-billing-demo && cursor-billing analyze`.
+    assert 'id="teams"' in dashboard.read_text()
+    assert "cd cursor-billing-demo && cursor-billing analyze" in result.stderr
+    analysis = subprocess.run(
+        [sys.executable, "-m", "cursor_billing", "analyze", "--json"],
+        cwd=isolated / "cursor-billing-demo",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert analysis.returncode == 0, analysis.stderr
+    teams = {team["team"] for team in json.loads(analysis.stdout)["teams"]}
+    assert len(teams - {"Unassigned"}) >= 3
 
 
 def test_report_output_to_a_folder_or_an_unwritable_place(cli, isolated):

@@ -65,6 +65,6 @@ def demo(
         )
     console.stderr.print(
         "\n[bold green]Done.[/] Open the dashboard above in a browser. Explore further: "
-        f"cursor-billing analyze --data-dir {output_dir}",
+        f"cd {output_dir} && cursor-billing analyze",
         soft_wrap=True,
     )

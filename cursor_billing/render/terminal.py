@@ -5,7 +5,7 @@ itself. Nothing depends on colour: partial months say so in words, so NO_COLOR l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -193,14 +193,7 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
         ]
         if len(trend_months) > 1:
             cells.append(
-                sparkline(
-                    [
-                        projected.get(user.email, user.by_month[month])
-                        if month == in_progress
-                        else user.by_month[month]
-                        for month in trend_months
-                    ]
-                )
+                _trend(user.by_month, trend_months, in_progress, projected.get(user.email))
             )
         table.add_row(*cells)
     notes = ["Exp. = share of the user's spend on expensive models"]
@@ -232,6 +225,10 @@ def teams_table(report: BillingReport, top: int) -> Table:
     _name_column(table, "Top model", max_width=24, min_width=10, ratio=2)
     if len(trend_months) > 1:
         table.add_column("Trend", no_wrap=True)
+    projected = (
+        {row.name: row.projected_cents for row in report.forecast.teams} if report.forecast else {}
+    )
+    in_progress = report.forecast.month if report.forecast else None
     for team in teams:
         cells: list[Text | str] = [
             Text(printable(team.team)),
@@ -242,13 +239,30 @@ def teams_table(report: BillingReport, top: int) -> Table:
             Text(printable(team.top_model)),
         ]
         if len(trend_months) > 1:
-            cells.append(sparkline([team.by_month[month] for month in trend_months]))
+            cells.append(_trend(team.by_month, trend_months, in_progress, projected.get(team.team)))
         table.add_row(*cells)
     if len(trend_months) > 1:
         table.caption = (
             f"Trend = spend per month, {trend_months[0].label} to {trend_months[-1].label}"
+            + (f" ({in_progress.label} at its forecast)" if in_progress in trend_months else "")
         )
     return table
+
+
+def _trend(
+    by_month: Mapping[Month, Decimal],
+    months: Sequence[Month],
+    in_progress: Month | None,
+    projected: Decimal | None,
+) -> str:
+    """A sparkline of spend per month, the month in progress at its forecast: a few days of a
+    month never read as a collapse."""
+    return sparkline(
+        [
+            projected if month == in_progress and projected is not None else by_month[month]
+            for month in months
+        ]
+    )
 
 
 def sources_table(report: BillingReport) -> Table:
