@@ -586,3 +586,18 @@ def test_importing_the_dashboard_loads_no_jinja_typer_or_rich():
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_sparkline_draws_the_month_in_progress_at_its_forecast():
+    from cursor_billing.months import Month
+    from cursor_billing.render.html import _sparkline
+
+    october, november = Month(2026, 10), Month(2026, 11)
+    status = {october: "complete", november: "in_progress"}
+    costs = {october: Decimal(100), november: Decimal(10)}  # 10 so far, on pace for 200
+    spark = _sparkline(costs, Decimal(200), month_status=status)
+    past, now = spark.bars
+    assert now.height > past.height  # growing, not a collapse
+    assert (past.cost_cents, now.cost_cents) == (100, 10)  # the titles say what was spent
+    plain = _sparkline(costs, None, month_status=status)
+    assert plain.bars[1].height < plain.bars[0].height

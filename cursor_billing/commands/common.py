@@ -230,7 +230,13 @@ def print_report(written: WrittenReport, top: int) -> None:
     from cursor_billing.render.text import headline
     from cursor_billing.text import printable
 
-    console.print_data(printable(headline(written.report)))
+    sentence = printable(headline(written.report))
+    if console.stdout.is_terminal:  # wrapped at words on a screen, one line in a pipe
+        from rich.text import Text
+
+        console.stdout.print(Text(sentence))
+    else:
+        console.print_data(sentence)
     console.stdout.print()
     console.print_table(top_spenders_table(written.report, top))
     console.stdout.print()

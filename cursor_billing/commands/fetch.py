@@ -49,5 +49,8 @@ def fetch(
         fetched = MonthSelection(months=tuple(sorted({r.month for r in results})))
         report = analyze(settings, fetched, now(), warn=console.warn)
         console.stderr.print(
-            printable(headline(report)), markup=False, highlight=False, soft_wrap=True
+            printable(headline(report)),
+            markup=False,
+            highlight=False,
+            soft_wrap=not console.stderr.is_terminal,  # words wrap on a screen, not in a log
         )

@@ -61,6 +61,6 @@ def import_csv(
     for warning in result.warnings:
         console.warn(warning)
     if result.months:
-        console.stdout.print(import_summary_table(result))
+        console.print_table(import_summary_table(result))
     else:
         console.stderr.print("The files hold no usage rows: nothing imported.")

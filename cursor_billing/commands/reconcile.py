@@ -49,6 +49,6 @@ def reconcile(
     else:
         from cursor_billing.render.terminal import reconcile_table
 
-        console.stdout.print(reconcile_table(reconciliation))
+        console.print_table(reconcile_table(reconciliation))
     if not reconciliation.ok:
         raise typer.Exit(ExitCode.FINDING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from cursor_billing.cache import write_private
 from cursor_billing.fetcher import FetchObserver, MonthResult
@@ -13,7 +14,7 @@ from cursor_billing.jobs.fetch import fetch
 from cursor_billing.jobs.reconcile import reconcile
 from cursor_billing.jobs.report import WrittenReport, write_report
 from cursor_billing.months import epoch_ms, months_back
-from cursor_billing.settings import Settings
+from cursor_billing.settings import Budgets, Settings
 from cursor_billing.views.reconcile import Reconciliation
 
 DEMO_EVENTS_PER_MONTH = 4000
@@ -64,8 +65,10 @@ def demo(
             base_url=emulator.base_url,
             request_delay_seconds=DEMO_REQUEST_DELAY_SECONDS,
             backoff_base_seconds=0.1,
-            # Teams from the emulator's billing groups, unless the config names a teams file.
+            # Teams from the emulator's billing groups, unless the config names a teams file;
+            # a monthly budget for the whole account, unless the config sets budgets.
             teams_source="file" if settings.teams_file else "billing_groups",
+            budgets=settings.budgets if _has_budgets(settings) else DEMO_BUDGETS,
         )
         fetched = fetch(demo_settings, months, False, now, observer, results)
         written = write_report(
@@ -82,7 +85,20 @@ DEMO_CONFIG = """\
 billing:
   data_dir: "."
   teams_source: billing_groups   # the emulator's billing groups, saved by the demo's fetch
+  budgets:
+    total_monthly_usd: 600       # try `cursor-billing check`
 """
+DEMO_BUDGETS = Budgets(total_monthly_usd=Decimal(600))
+
+
+def _has_budgets(settings: Settings) -> bool:
+    budgets = settings.budgets
+    return bool(
+        budgets.total_monthly_usd is not None
+        or budgets.user_monthly_usd is not None
+        or budgets.users
+        or budgets.teams
+    )
 
 
 def _write_demo_config(settings: Settings) -> None:

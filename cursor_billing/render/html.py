@@ -76,6 +76,8 @@ def render_dashboard(report: BillingReport, top: int, generated_at: datetime) ->
         else None
     )
     month_status = {row.month: row.status for row in report.monthly_trend}
+    forecast_users = report.forecast.users if report.forecast else ()
+    forecast_teams = report.forecast.teams if report.forecast else ()
     latest = report.monthly_trend[-1] if report.monthly_trend else None
     return (
         _environment()
@@ -95,6 +97,8 @@ def render_dashboard(report: BillingReport, top: int, generated_at: datetime) ->
             other_models=len(report.models) > len(stacked),
             month_status=month_status,
             spark=functools.partial(_sparkline, month_status=month_status),
+            projected_users={row.name: row.projected_cents for row in forecast_users},
+            projected_teams={row.name: row.projected_cents for row in forecast_teams},
             expensive_names={model.model for model in report.expensive_models},
             expensive_users=min(top, EXPENSIVE_MODEL_USERS),
             month_groups=_month_groups(report),
@@ -499,17 +503,25 @@ class Sparkline:
 
 
 def _sparkline(
-    by_month: Mapping[Month, Decimal], month_status: Mapping[Month, MonthStatus]
+    by_month: Mapping[Month, Decimal],
+    projected: Decimal | None = None,
+    *,
+    month_status: Mapping[Month, MonthStatus],
 ) -> Sparkline:
-    """Small bars, one per analyzed month, scaled to the user's own busiest month."""
+    """Small bars, one per analyzed month, scaled to the user's own busiest month; the month in
+    progress is drawn at its forecast (`projected`), so a few days never read as a collapse."""
     values = [(month, by_month.get(month, ZERO)) for month in month_status]
-    peak = max((cents for _, cents in values), default=ZERO)
+    drawn = [
+        projected if projected is not None and month_status[month] == "in_progress" else cents
+        for month, cents in values
+    ]
+    peak = max(drawn, default=ZERO)
     slot = min(SPARK_WIDTH / max(len(values), 1), _MAX_SPARK_SLOT)
     bar_width = max(slot - 2, 1.5)
     bars = []
-    for index, (month, cents) in enumerate(values):
-        zero = cents <= 0 or peak <= 0
-        height = 1.0 if zero else max(float(cents / peak) * (SPARK_HEIGHT - 1), 1.5)
+    for index, ((month, cents), size) in enumerate(zip(values, drawn, strict=True)):
+        zero = size <= 0 or peak <= 0
+        height = 1.0 if zero else max(float(size / peak) * (SPARK_HEIGHT - 1), 1.5)
         bars.append(
             SparkBar(
                 x=round(index * slot + (slot - bar_width) / 2, 1),

@@ -98,7 +98,7 @@ class FetchProgress:
             state = "unreliable" if result.unreliable else "done"
             self.console.print(
                 f"{result.month.title}: {state}, {result.events:,} events kept, "
-                f"{result.requests:,} requests."
+                f"{result.requests:,} request{'' if result.requests == 1 else 's'}."
             )
         if self.live and self._months is not None:
             self._progress.advance(self._months)

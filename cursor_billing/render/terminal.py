@@ -170,7 +170,10 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
     """The top users by cost, with a sparkline of their spend month by month."""
     users = report.users[: max(top, 0)]
     trend_months = report.months[-SPARKLINE_MONTHS:]
-    title = f"Top {len(users)} of {count(len(report.users))} users by on-demand spend"
+    title = (
+        f"Top {len(users)} of {count(len(report.users))} users by on-demand spend, "
+        f"{BASIS_SHORT_NAMES[report.cost_basis]}"
+    )
     if not users:
         return _empty(title, NO_USAGE if not report.users else "No rows asked for.")
     table = _table(title)
@@ -211,7 +214,10 @@ def top_spenders_table(report: BillingReport, top: int) -> Table:
 def teams_table(report: BillingReport, top: int) -> Table:
     """Who pays (SPEC §11): each team's spend, its share of the total, and its trend."""
     teams = (report.teams or ())[: max(top, 0)]
-    title = f"Top {len(teams)} of {count(len(report.teams or ()))} teams by on-demand spend"
+    title = (
+        f"Top {len(teams)} of {count(len(report.teams or ()))} teams by on-demand spend, "
+        f"{BASIS_SHORT_NAMES[report.cost_basis]}"
+    )
     if not teams:
         return _empty(title, NO_USAGE if not report.teams else "No rows asked for.")
     trend_months = report.months[-SPARKLINE_MONTHS:]
@@ -267,7 +273,7 @@ def _trend(
 
 def sources_table(report: BillingReport) -> Table:
     """People or machines (SPEC §7 sources): spend by who or what made the calls."""
-    title = "On-demand spend by source"
+    title = f"On-demand spend by source, {BASIS_SHORT_NAMES[report.cost_basis]}"
     if not report.sources:
         return _empty(title, NO_USAGE)
     total = report.summary.total_cost_cents
@@ -290,7 +296,10 @@ def sources_table(report: BillingReport) -> Table:
 
 def top_models_table(report: BillingReport, top: int) -> Table:
     models = report.models[: max(top, 0)]
-    title = f"Top {len(models)} of {count(len(report.models))} models by on-demand spend"
+    title = (
+        f"Top {len(models)} of {count(len(report.models))} models by on-demand spend, "
+        f"{BASIS_SHORT_NAMES[report.cost_basis]}"
+    )
     if not models:
         return _empty(title, NO_USAGE if not report.models else "No rows asked for.")
     table = _table(title)
@@ -320,7 +329,7 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
     As many expensive models get a column as `width` allows (at least one); the `All` column
     sums every expensive model, shown or not."""
     users = _ranked_by_expensive_spend(report.users)[: max(top, 0)]
-    title = "Spend on expensive models, by user"
+    title = f"Spend on expensive models, by user, {BASIS_SHORT_NAMES[report.cost_basis]}"
     if not users:
         return _empty(title, "No spend on expensive models in these months.")
     all_width = max((len(money(user.expensive_cost_cents)) for user in users), default=3)
@@ -330,8 +339,13 @@ def expensive_users_table(report: BillingReport, top: int, width: int = 80) -> T
     # Months ("11/12"), each with a 3-column gap.
     budget = width - 26 - (3 + all_width) - (3 + 5) - (3 + months_width)
     shown: list[tuple[ExpensiveModel, int]] = []
-    # When the width is short, the models with the most spend keep their columns.
-    by_spend = sorted(report.expensive_models, key=lambda m: (-m.cost_cents, m.model))
+    # When the width is short, the models with the most spend of the users shown keep their
+    # columns.
+    shown_users = {user.email for user in users}
+    by_spend = sorted(
+        report.expensive_models,
+        key=lambda m: (-sum(u.cost_cents for u in m.users if u.email in shown_users), m.model),
+    )
     for model in by_spend:
         largest = max((user.cost_cents for user in model.users), default=Decimal(0))
         column_width = max(len(money(largest)), min(len(model.model), _MODEL_HEADER_WIDTH))
