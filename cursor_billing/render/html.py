@@ -87,7 +87,7 @@ def render_dashboard(report: BillingReport, top: int, generated_at: datetime) ->
             top=top,
             title=TITLE,
             generated_at=generated_at,
-            headline=headline(report),
+            headline=headline(report).replace(" %", "\u00a0%"),  # "+38 %" never splits
             changes=what_changed(report),
             latest=latest,
             previous=report.monthly_trend[-2] if len(report.monthly_trend) > 1 else None,
