@@ -302,3 +302,55 @@ def test_a_bad_clock_is_a_usage_error(cli, steady):
     result = cli("check", env={"CURSOR_BILLING_NOW": "yesterday"})
     assert result.exit_code == 2
     assert "CURSOR_BILLING_NOW" in result.stderr
+
+
+def test_anonymize_hides_every_email_in_daily_check_export_and_the_webhook(cli, isolated, receiver):
+    from tests.test_teams import leaked
+
+    config(
+        isolated,
+        "    users:\n      dev05@example.com: 10\n    user_monthly_usd: 5000\n",
+        extra="  notify_format: slack\n",
+    )
+    events = team_events(60, TEAM_AS_OF)
+    spike_at = epoch_ms(datetime(2026, 3, 1, 15, tzinfo=timezone.utc))
+    events.append(usage_event(spike_at, "dev05@example.com", cents=250_000.0, fee=0))
+    write_team(isolated / "data", events, TEAM_AS_OF)
+    emails = {event["userEmail"] for event in events}
+    hook = receiver()
+    env = {**clock(TEAM_AS_OF), "COLUMNS": "200", "CURSOR_BILLING_WEBHOOK_URL": hook.url}
+    plain = cli("check", env=env).stdout
+    assert leaked(plain, emails)  # without --anonymize the e-mails are there
+
+    outputs = {}
+    for command in (
+        ("daily", "--days", "10"),
+        ("daily", "--days", "10", "--json"),
+        ("check",),
+        ("check", "--json"),
+        ("check", "--notify-always"),
+        ("export", "--format", "csv"),
+        ("export", "--format", "focus"),
+    ):
+        result = cli(*command, "--anonymize", env=env)
+        assert result.exit_code in (0, 4), (command, result.stderr)
+        outputs[" ".join(command)] = result.stdout + result.stderr
+    (isolated / "config.yaml").write_text(
+        (isolated / "config.yaml").read_text().replace("slack", "json")
+    )
+    assert cli("check", "--notify-always", "--anonymize", env=env).exit_code == 4
+    assert len(hook.bodies) == 2
+    outputs |= {f"webhook {i}": body.decode() for i, body in enumerate(hook.bodies)}
+    for name, text in outputs.items():
+        assert leaked(text, emails) == [], name
+    checked = json.loads(cli("check", "--json", "--anonymize", env=env).stdout)
+    assert checked["anonymized"] is True
+    (anomaly,) = checked["anomalies"]
+    assert anomaly["email"].startswith("user-") and anomaly["reason"].startswith("user-")
+    user_budget = next(
+        b for b in checked["budgets"] if b["scope"] == "user" and b["status"] == "over"
+    )
+    assert user_budget["name"] == anomaly["email"]  # dev05's own budget, matched before renaming
+    assert "Anonymized" in outputs["check --notify-always"]
+    assert "Anonymized" in json.loads(hook.bodies[0])["text"]
+    assert json.loads(hook.bodies[1])["anonymized"] is True

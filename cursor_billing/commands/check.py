@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cursor_billing.commands.common import (
+    AnonymizeOption,
     ConfigOption,
     DataDirOption,
     DebugOption,
@@ -40,6 +41,7 @@ def check(
     notify_always: Annotated[
         bool, typer.Option("--notify-always", help="Post the result even when all is well.")
     ] = False,
+    anonymize: AnonymizeOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
@@ -60,7 +62,7 @@ def check(
 
         check_webhook_url(settings.webhook_url)
     chosen = Month.parse(month) if month else None
-    result = run_check(settings, chosen, now(), warn=console.warn)
+    result = run_check(settings, chosen, now(), warn=console.warn, anonymize=anonymize)
     if json_output:
         from cursor_billing.render.json import check_document, dumps
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cursor_billing.commands.common import (
+    AnonymizeOption,
     ConfigOption,
     DataDirOption,
     DebugOption,
@@ -24,6 +25,7 @@ def daily(
         bool,
         typer.Option("--json", help="Print the JSON document (docs/json.md) and nothing else."),
     ] = False,
+    anonymize: AnonymizeOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     debug: DebugOption = False,
@@ -36,7 +38,7 @@ def daily(
     from cursor_billing.jobs.daily import daily_spend
 
     settings = settings_for(ctx, config, data_dir, debug)
-    result = daily_spend(settings, days, now(), warn=console.warn)
+    result = daily_spend(settings, days, now(), warn=console.warn, anonymize=anonymize)
     if json_output:
         from cursor_billing.render.json import daily_document, dumps
 

@@ -3,10 +3,12 @@ from the cache. Never calls the API; posting the result to a webhook is `notify.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from cursor_billing.anonymize import pseudonyms
 from cursor_billing.choices import CostBasis
 from cursor_billing.jobs.analyze import (
     MonthSelection,
@@ -40,6 +42,7 @@ class CheckResult:
     anomalies: tuple[Anomaly, ...]
     budgets_set: bool
     anomalies_enabled: bool
+    anonymized: bool = False
 
     @property
     def ok(self) -> bool:
@@ -48,9 +51,17 @@ class CheckResult:
 
 
 def check(
-    settings: Settings, month: Month | None, now: datetime, warn: Warn = _ignore
+    settings: Settings,
+    month: Month | None,
+    now: datetime,
+    warn: Warn = _ignore,
+    *,
+    anonymize: bool = False,
 ) -> CheckResult:
-    """Budgets and anomalies of `month` (default: the current month in the configured zone)."""
+    """Budgets and anomalies of `month` (default: the current month in the configured zone).
+
+    With `anonymize`, budgets are matched to the real e-mails first (they are written with
+    them), then every e-mail of the result is replaced by its pseudonym."""
     month = month or Month.containing(now.astimezone(settings.zone))
     ledger = load_ledger(settings, MonthSelection(months=(month,)), now, warn)
     recent = recent_ledger(settings, ledger, now)
@@ -62,7 +73,7 @@ def check(
     )
     spent = sum((row.cost(basis) for row in ledger.month_rows(month, basis)), ZERO)
     as_of_ms = ledger.as_of_ms
-    return CheckResult(
+    result = CheckResult(
         month=month,
         timezone=ledger.timezone,
         as_of=None if as_of_ms is None else datetime.fromtimestamp(as_of_ms // 1000, timezone.utc),
@@ -73,4 +84,31 @@ def check(
         anomalies=anomalies(recent, basis, settings.anomalies),
         budgets_set=configured,
         anomalies_enabled=settings.anomalies.enabled,
+    )
+    return _anonymized(result, pseudonyms(settings.data_dir)) if anonymize else result
+
+
+def _anonymized(result: CheckResult, pseudonym: Callable[[str], str]) -> CheckResult:
+    """The same result with every e-mail (budget names, anomalies, their reasons, the
+    forecast's users) replaced by its pseudonym."""
+    anomalies = tuple(
+        replace(
+            anomaly,
+            email=pseudonym(anomaly.email),
+            reason=anomaly.reason.replace(anomaly.email, pseudonym(anomaly.email)),
+        )
+        for anomaly in result.anomalies
+    )
+    budgets = tuple(
+        replace(budget, name=pseudonym(budget.name))
+        if budget.scope == "user" and budget.name
+        else budget
+        for budget in result.budgets
+    )
+    projection = result.forecast
+    if projection is not None:
+        users = tuple(replace(row, name=pseudonym(row.name)) for row in projection.users)
+        projection = replace(projection, users=users)
+    return replace(
+        result, anomalies=anomalies, budgets=budgets, forecast=projection, anonymized=True
     )

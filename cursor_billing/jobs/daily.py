@@ -21,9 +21,17 @@ class DailyResult:
     timezone: str
     cost_basis: CostBasis
     days: tuple[DaySpend, ...]  # chronological, only days the cache covers
+    anonymized: bool = False
 
 
-def daily_spend(settings: Settings, days: int, now: datetime, warn: Warn = _ignore) -> DailyResult:
+def daily_spend(
+    settings: Settings,
+    days: int,
+    now: datetime,
+    warn: Warn = _ignore,
+    *,
+    anonymize: bool = False,
+) -> DailyResult:
     """The `days` days ending today (in the configured zone), as far as the cache covers them."""
     if days < 1:
         raise UsageError(f"--days must be at least 1, not {days}")
@@ -44,7 +52,9 @@ def daily_spend(settings: Settings, days: int, now: datetime, warn: Warn = _igno
     missing = [m.label for m in wanted if m not in cached]
     if missing:
         warn(f"not cached: {', '.join(missing)}; their days are left out")
-    ledger = load_ledger(settings, MonthSelection(months=tuple(present)), now, warn)
+    ledger = load_ledger(
+        settings, MonthSelection(months=tuple(present)), now, warn, anonymize=anonymize
+    )
     basis: CostBasis = settings.cost_basis  # type: ignore[assignment]
     rows = tuple(row for row in daily(ledger.between(first, today), basis) if row.day >= first)
-    return DailyResult(ledger.timezone, basis, rows)
+    return DailyResult(ledger.timezone, basis, rows, anonymized=anonymize)

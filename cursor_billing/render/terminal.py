@@ -669,6 +669,8 @@ def check_tables(result: CheckResult) -> list[Table]:
         tables.append(anomalies_table(result.anomalies))
     else:
         tables.append(_empty("Anomalies", "No spending spike."))
+    if result.anonymized:
+        tables[-1].caption = ANONYMIZED
     return tables
 
 
@@ -703,4 +705,6 @@ def daily_table(result: DailyResult) -> Table:
         "",
         "",
     )
+    if result.anonymized:
+        table.caption = ANONYMIZED
     return table

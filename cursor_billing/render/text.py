@@ -213,4 +213,6 @@ def check_message(result: CheckResult) -> str:
     lines = [check_headline(result)]
     lines += [f"• {budget_line(b)}" for b in result.budgets if b.finding]
     lines += [f"• {anomaly.reason}" for anomaly in result.anomalies]
+    if result.anonymized:
+        lines.append(ANONYMIZED)
     return "\n".join(lines)
