@@ -505,12 +505,14 @@ def test_events_with_kind_label_only_give_the_same_cache_and_analysis(cli, emula
 # -- 9. request economy ----------------------------------------------------------------------
 
 
-def test_a_30_day_window_of_10500_events_takes_11_requests_at_page_size_1000(cli, emulator_env):
+def test_a_30_day_window_of_10500_events_takes_11_requests_at_the_default_page_size(
+    cli, emulator_env
+):
     april = Month(2026, 4)  # 30 days: one window
     events = generate_events(
         seed=5, start_ms=april.start_ms(UTC), end_ms=april.end_ms(UTC), count=11_000, users=30
     )[:10_500]
     assert len(events) == 10_500 and len({e["kind"] for e in events}) > 2
     emulator = emulator_env(events)
-    assert cli("fetch", "--month", "04-2026", "--page-size", "1000").exit_code == 0
+    assert cli("fetch", "--month", "04-2026").exit_code == 0  # the default: 1000 a page
     assert len(endpoint_requests(emulator)) == 11
