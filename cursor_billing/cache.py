@@ -32,6 +32,10 @@ _MONTH = r"((?:0[1-9]|1[0-2])-\d{4})"
 _FILE_NAME = re.compile(_MONTH + re.escape(FILE_SUFFIX))
 # Numbers stay numbers: CSV imports hold exact Decimal cents (API events hold what was sent).
 _JOURNAL_NAME = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + r"\.journal")
+# The derived ledger of a complete month (SPEC §6): its folded rows, rebuilt from the month file
+# whenever that changes; see `cursor_billing.ledger_file`.
+LEDGER_SUFFIX = ".ledger"
+_LEDGER_NAME = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + re.escape(LEDGER_SUFFIX))
 _TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]+\.tmp")
 # Never follow a link planted where a file of ours goes; never block on a FIFO.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -162,6 +166,10 @@ class CacheDir:
         """Where an unfinished fetch of the month keeps the pages it has saved so far."""
         return self.root / f".{month.label}{FILE_SUFFIX}.journal"
 
+    def ledger_path(self, month: Month) -> Path:
+        """Where the month's derived ledger file goes (`cursor_billing.ledger_file`)."""
+        return self.root / f".{month.label}{FILE_SUFFIX}{LEDGER_SUFFIX}"
+
     def months(self) -> list[Month]:
         """Every month with a cache file, chronological. Names that are no month the API can
         hold (`02-1944`), and folders, FIFOs or links under a month's name, are not cache files."""
@@ -193,6 +201,7 @@ class CacheDir:
         self.check_folders()
         known = {path for path, month in self._named(_FILE_NAME) if month and _is_regular(path)}
         known |= {p for p, month in self._named(_JOURNAL_NAME) if month and _is_regular(p)}
+        known |= {p for p, month in self._named(_LEDGER_NAME) if month and _is_regular(p)}
         found = []
         for path in sorted(self.root.iterdir()) if self.root.is_dir() else []:
             if path in known or path.name == LOCK_NAME:
@@ -274,13 +283,17 @@ class CacheDir:
         return path
 
     def remove(self, month: Month) -> list[Path]:
-        """Delete the month's cache file, unfinished journal and any temporary file left by a
-        killed write (they hold e-mails too); returns what was deleted."""
+        """Delete the month's cache file, unfinished journal, derived ledger and any temporary
+        file left by a killed write (they hold e-mails too); returns what was deleted."""
         self.check_folders()
         removed = []
         name = self.path_for(month).name
-        leftovers = self.root.glob(f".{name}.*.tmp") if self.root.is_dir() else []
-        for path in (self.path_for(month), self.journal_path(month), *leftovers):
+        leftovers: list[Path] = []
+        if self.root.is_dir():
+            leftovers += self.root.glob(f".{name}.*.tmp")
+            leftovers += self.root.glob(f"..{name}{LEDGER_SUFFIX}.*.tmp")
+        derived = (self.journal_path(month), self.ledger_path(month))
+        for path in (self.path_for(month), *derived, *leftovers):
             if not _is_regular(path):  # a folder or FIFO under a cache file's name: not ours
                 continue
             try:

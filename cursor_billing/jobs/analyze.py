@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from cursor_billing import ledger_file
 from cursor_billing.anonymize import pseudonyms
 from cursor_billing.cache import CacheDir
 from cursor_billing.errors import CacheError, UsageError
@@ -108,14 +109,15 @@ def load_ledger(
     one, the ledger follows the zone of its months, and a warning says how to regroup."""
     if teams is None:
         teams = team_mapping(settings)
-    team_of = teams.team_of if teams else None
     cache_dir = CacheDir(settings.cache_dir)
     today = Month.containing(now.astimezone(settings.zone))
     months = select_months(cache_dir, selection, today, warn)
     folded: list[MonthLedger] = []
     zones: set[str] = set()
     for month in months:
-        month_ledger, zone = _fold_cached(cache_dir, month, now, warn, team_of, since_ms)
+        month_ledger, zone = _fold_cached(
+            cache_dir, month, now, warn, teams, since_ms, settings.timezone
+        )
         zones.add(zone)
         folded.append(month_ledger)
     if len(zones) > 1:
@@ -150,9 +152,10 @@ def recent_ledger(
     months = {m.month: m for m in ledger.months}
     if previous not in months and previous in CacheDir(settings.cache_dir).months():
         teams = team_mapping(settings) if ledger.has_teams else None
-        team_of = teams.team_of if teams else None
         cache_dir = CacheDir(settings.cache_dir)
-        month_ledger, zone = _fold_cached(cache_dir, previous, now, warn, team_of)
+        month_ledger, zone = _fold_cached(
+            cache_dir, previous, now, warn, teams, timezone=settings.timezone
+        )
         if zone == ledger.timezone:
             months[previous] = month_ledger
     chosen = tuple(months[m] for m in (previous, latest.month) if m in months)
@@ -165,10 +168,25 @@ def _fold_cached(
     month: Month,
     now: datetime,
     warn: Warn,
-    team_of: Callable[..., str] | None = None,
+    teams: TeamMapping | None = None,
     since_ms: int | None = None,
+    timezone: str = "UTC",
 ) -> tuple[MonthLedger, str]:
-    """One cached month read and folded, and the zone it was fetched in."""
+    """One cached month read and folded, and the zone it was fetched in. A complete month is
+    read from its derived ledger file when that was folded from the month file as it is now
+    (same file, time zone and teams); otherwise from the month file, and the ledger file is
+    (re)written. `since_ms` always reads the month file."""
+    key = None
+    if since_ms is None:
+        fingerprint = teams.fingerprint if teams else None
+        key = ledger_file.month_key(cache_dir, month, timezone, fingerprint)
+        stored = None if key is None else ledger_file.load(cache_dir, month, key)
+        if stored is not None:
+            if stored.read_warning:
+                warn(stored.read_warning)
+            for warning in stored.ledger.warnings:
+                warn(warning)
+            return stored.ledger, stored.zone
     cached = cache_dir.read_for_analysis(month)
     zone = cached.timezone or "UTC"  # files of the original script: UTC
     if cached.warning:
@@ -180,11 +198,13 @@ def _fold_cached(
         status=cached.status(now),
         source=cached.source,
         covered_end_ms=cached.covered.end_ms if cached.covered else None,
-        team_of=team_of,
+        team_of=teams.team_of if teams else None,
         since_ms=since_ms,
     )
     for warning in month_ledger.warnings:
         warn(warning)
+    if key is not None:
+        ledger_file.save(cache_dir, key, month_ledger, zone, cached.warning)
     return month_ledger, zone
 
 

@@ -1,0 +1,183 @@
+"""The derived ledger file beside each complete month (SPEC §6): used only while the month file,
+the time zone and the teams are what it was folded from; never hiding a corrupt month file;
+private; removed by `cache purge`; not listed by `cache ls`; silently rebuilt when broken.
+
+The tests change a month file's content in place while keeping its size, mtime and inode: the
+answer then tells whether the ledger file (old figures) or the month file (new ones) was read."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from cursor_billing import ledger_file
+from cursor_billing.jobs.analyze import MonthSelection, load_ledger
+from cursor_billing.months import Month
+from cursor_billing.settings import load_settings
+from tests.helpers import usage_event, write_cache_file
+
+JAN = 1767225600000  # 2026-01-01T00:00:00Z
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+def _month(isolated: Path, label: str = "01-2026", complete: bool = True) -> Path:
+    events = [
+        usage_event(JAN + 3_600_000, cents=3.125, fee=None),
+        usage_event(JAN + 7_200_000, email="bob@example.com", cents=3.125, fee=None),
+    ]
+    return write_cache_file(isolated / "data", label, events, complete=complete)
+
+
+def _ledger_path(month_file: Path) -> Path:
+    return month_file.with_name(f".{month_file.name}.ledger")
+
+
+def _edit_in_place(path: Path, old: str, new: str) -> None:
+    """Change the content, keeping size, mtime and inode: only the content differs."""
+    info = path.stat()
+    text = path.read_text()
+    assert len(old) == len(new) and old in text
+    with open(path, "r+") as handle:  # the same inode
+        handle.write(text.replace(old, new))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert path.stat().st_ino == info.st_ino and path.stat().st_size == info.st_size
+
+
+def _total(cli, *args: str) -> Decimal:
+    result = cli("analyze", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return Decimal(str(json.loads(result.stdout)["summary"]["total_cost_cents"]))
+
+
+def test_a_second_analyze_reads_the_ledger_file_not_the_month_file(cli, isolated):
+    path = _month(isolated)
+    assert _total(cli) == Decimal("6.25")
+    derived = _ledger_path(path)
+    assert stat.S_IMODE(derived.stat().st_mode) == 0o600
+    _edit_in_place(path, "3.125", "4.125")
+    assert _total(cli) == Decimal("6.25")  # the folded rows, not the edited events
+
+
+def test_a_changed_mtime_rebuilds_the_ledger_file(cli, isolated):
+    path = _month(isolated)
+    _total(cli)
+    _edit_in_place(path, "3.125", "4.125")
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1000))
+    assert _total(cli) == Decimal("8.25")
+    _edit_in_place(path, "4.125", "5.125")
+    assert _total(cli) == Decimal("8.25")  # rebuilt from the month file as it is now
+
+
+def test_a_changed_size_or_inode_rebuilds_the_ledger_file(cli, isolated):
+    path = _month(isolated)
+    _total(cli)
+    _edit_in_place(path, "3.125", "9.125")
+    assert _total(cli) == Decimal("6.25")
+    text = path.read_text().replace("9.125", "30.125", 1).replace("9.125", "3.125")  # 1 byte more
+    info = path.stat()
+    with open(path, "w") as handle:
+        handle.write(text)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert _total(cli) == Decimal("33.25")
+    replacement = path.with_name("new.json")  # a new file renamed over it: a new inode
+    replacement.write_text(path.read_text().replace("30.125", "40.125"))
+    os.utime(replacement, ns=(info.st_atime_ns, path.stat().st_mtime_ns))
+    os.replace(replacement, path)
+    assert _total(cli) == Decimal("43.25")
+
+
+def test_a_new_time_zone_or_teams_file_rebuilds_the_ledger_file(cli, isolated):
+    path = _month(isolated)
+    _total(cli)
+    _edit_in_place(path, "3.125", "4.125")
+    assert _total(cli) == Decimal("6.25")  # the ledger file is in use...
+    (isolated / "config.yaml").write_text("billing:\n  timezone: Europe/Paris\n")
+    assert _total(cli) == Decimal("8.25")
+    _edit_in_place(path, "4.125", "5.125")
+    (isolated / "teams.csv").write_text("email,team\nada@example.com,Core\n")
+    config = "billing:\n  timezone: Europe/Paris\n  teams_file: teams.csv\n"
+    (isolated / "config.yaml").write_text(config)
+    assert _total(cli) == Decimal("10.25")
+    _edit_in_place(path, "5.125", "6.125")
+    assert _total(cli) == Decimal("10.25")  # ...and again, under the teams file's fingerprint
+    (isolated / "teams.csv").write_text("email,team\nada@example.com,Edge\n")
+    result = cli("analyze", "--json")
+    document = json.loads(result.stdout)
+    assert Decimal(str(document["summary"]["total_cost_cents"])) == Decimal("12.25")
+    assert {team["team"] for team in document["teams"]} >= {"Edge"}
+
+
+def test_another_format_version_rebuilds_the_ledger_file(cli, isolated, monkeypatch):
+    path = _month(isolated)
+    _total(cli)
+    _edit_in_place(path, "3.125", "4.125")
+    assert _total(cli) == Decimal("6.25")
+    monkeypatch.setattr(ledger_file, "FORMAT_VERSION", ledger_file.FORMAT_VERSION + 1)
+    assert _total(cli) == Decimal("8.25")
+
+
+def test_a_corrupt_month_file_is_refused_even_with_a_ledger_file(cli, isolated):
+    path = _month(isolated)
+    _total(cli)
+    assert _ledger_path(path).exists()
+    path.write_text(path.read_text()[:-20])
+    result = cli("analyze", "--json")
+    assert result.exit_code != 0
+    assert "not valid JSON" in result.stderr and result.stdout == ""
+
+
+def test_a_broken_or_unreadable_ledger_file_is_silently_rebuilt(cli, isolated):
+    path = _month(isolated)
+    derived = _ledger_path(path)
+    expected = cli("analyze", "--json")
+    for broken in (b"", b"\x93\x01garbage", derived.read_bytes()[:-7]):
+        derived.write_bytes(broken)
+        result = cli("analyze", "--json")
+        assert result.exit_code == 0
+        assert (result.stdout, result.stderr) == (expected.stdout, expected.stderr)
+        assert derived.read_bytes() not in (b"", broken)  # written anew
+    derived.unlink()
+    derived.mkdir()  # not a regular file: ignored, and not writable over
+    result = cli("analyze", "--json")
+    assert result.exit_code == 0 and result.stderr == expected.stderr
+    assert result.stdout == expected.stdout
+
+
+def test_only_complete_months_get_a_ledger_file(cli, isolated):
+    done = _month(isolated)
+    open_month = _month(isolated, "02-2026", complete=False)
+    _total(cli)
+    assert _ledger_path(done).exists() and not _ledger_path(open_month).exists()
+
+
+def test_a_selection_from_an_instant_reads_the_month_file(cli, isolated):
+    path = _month(isolated)
+    _total(cli)
+    _edit_in_place(path, "3.125", "4.125")
+    settings = load_settings(data_dir=isolated / "data")
+    selection = MonthSelection((Month(2026, 1),))
+    whole = load_ledger(settings, selection, NOW)
+    since = load_ledger(settings, selection, NOW, since_ms=JAN)
+    assert whole.total("list").cost_cents == Decimal("6.25")  # the ledger file
+    assert since.total("list").cost_cents == Decimal("8.25")  # the month file
+
+
+def test_cache_ls_lists_no_ledger_file_and_purge_removes_it(cli, isolated):
+    path = _month(isolated)
+    _month(isolated, "02-2026")
+    _total(cli)
+    listing = cli("cache", "ls", "--json")
+    rows = json.loads(listing.stdout)
+    assert [row["month"] for row in rows] == ["01-2026", "02-2026"]
+    table = cli("cache", "ls")
+    assert ".ledger" not in table.stdout + table.stderr
+    assert "not a cache file" not in table.stdout + table.stderr
+    result = cli("cache", "purge", "--month", "01-2026", "--yes")
+    assert result.exit_code == 0
+    assert not path.exists() and not _ledger_path(path).exists()
+    assert _ledger_path(path.with_name("02-2026-usage-based-data.json")).exists()
