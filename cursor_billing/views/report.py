@@ -239,17 +239,104 @@ class _Cells:
 
     by_month: dict[Month, dict[tuple[str, str], Tally]]
 
+
+@dataclass
+class _Sums:
+    """Everything the report's sections sum from rows, built in one pass over the ledger: the
+    (month, user, model) cells, the days, the sources, both bases' totals and what the basis
+    leaves out. The pass adds plain lists of ints and exact decimals (the caller's context is
+    `EXACT`, so `+` never rounds); Tallies are made once per group at the end."""
+
+    cells: _Cells
+    days: dict[date, Tally]
+    day_users: dict[date, dict[str, Decimal]]
+    day_models: dict[date, dict[str, Tally]]
+    sources: dict[Source, Tally]
+    source_users: dict[Source, set[str]]
+    totals: dict[CostBasis, Decimal]
+    not_counted: NotCounted
+
     @classmethod
-    def of(cls, ledger: Ledger, basis: CostBasis) -> _Cells:
-        by_month: dict[Month, dict[tuple[str, str], Tally]] = {m: {} for m in ledger.labels}
-        for row in ledger.rows(basis):
-            month = Month(row.day.year, row.day.month)
-            cells = by_month[month]
-            cell = cells.get((row.user, row.model))
+    def of(cls, ledger: Ledger, basis: CostBasis) -> _Sums:
+        with localcontext(EXACT):
+            return cls._of(ledger, basis)
+
+    @classmethod
+    def _of(cls, ledger: Ledger, basis: CostBasis) -> _Sums:
+        charged = basis == "charged"
+        month_of: dict[date, dict[tuple[str, str], list]] = {}
+        by_month: dict[Month, dict[tuple[str, str], list]] = {m: {} for m in ledger.labels}
+        days: dict[date, list] = {}
+        day_users: dict[date, dict[str, Decimal]] = {}
+        day_models: dict[date, dict[str, list]] = {}
+        sources: dict[Source, list] = {}
+        source_users: dict[Source, set[str]] = {}
+        total_list = total_charged = ZERO
+        left_requests, left_charged = 0, ZERO
+        for row in ledger.rows():
+            (day, user, model, source, token_based, requests, i, o, cw, cr) = row[:10]
+            if token_based:
+                total_list += row.list_cents
+            total_charged += row.charged_cents
+            if not (token_based or charged):
+                left_requests += requests
+                left_charged += row.charged_cents
+                continue
+            cost = row.charged_cents if charged else row.list_cents
+            cells = month_of.get(day)
+            if cells is None:
+                cells = month_of[day] = by_month[Month(day.year, day.month)]
+                days[day] = [0, ZERO]
+                day_users[day] = {}
+                day_models[day] = {}
+            cell = cells.get((user, model))
             if cell is None:
-                cell = cells[(row.user, row.model)] = Tally()
-            cell.add(row, basis)
-        return cls(by_month)
+                cells[(user, model)] = [requests, cost, i, o, cw, cr]
+            else:
+                cell[0] += requests
+                cell[1] += cost
+                cell[2] += i
+                cell[3] += o
+                cell[4] += cw
+                cell[5] += cr
+            on_day = days[day]
+            on_day[0] += requests
+            on_day[1] += cost
+            users = day_users[day]
+            users[user] = users.get(user, ZERO) + cost
+            models = day_models[day]
+            on_model = models.get(model)
+            if on_model is None:
+                models[model] = [requests, cost]
+            else:
+                on_model[0] += requests
+                on_model[1] += cost
+            on_source = sources.get(source)
+            if on_source is None:
+                sources[source] = [requests, cost]
+                source_users[source] = {user}
+            else:
+                on_source[0] += requests
+                on_source[1] += cost
+                source_users[source].add(user)
+        return cls(
+            cells=_Cells(
+                {
+                    month: {key: Tally(*cell) for key, cell in cells.items()}
+                    for month, cells in by_month.items()
+                }
+            ),
+            days={day: Tally(*spend) for day, spend in days.items()},
+            day_users=day_users,
+            day_models={
+                day: {model: Tally(*spend) for model, spend in models.items()}
+                for day, models in day_models.items()
+            },
+            sources={source: Tally(*spend) for source, spend in sources.items()},
+            source_users=source_users,
+            totals={"list": total_list, "charged": total_charged},
+            not_counted=NotCounted(left_requests, left_charged),
+        )
 
 
 def billing_report(
@@ -262,7 +349,8 @@ def billing_report(
         raise ValueError(f"cost_basis must be one of {COST_BASES}, not {options.cost_basis!r}")
     basis = options.cost_basis
     with localcontext(EXACT):
-        cells = _Cells.of(ledger, basis)
+        sums = _Sums.of(ledger, basis)
+        cells = sums.cells
         trend = monthly_trend(ledger, cells, basis)
         models = model_spend(cells)
         expensive = expensive_models(
@@ -288,15 +376,15 @@ def billing_report(
             if as_of_ms is None
             else datetime.fromtimestamp(as_of_ms // 1000, timezone.utc),
             months=ledger.labels,
-            summary=summary(ledger, basis, trend, models, users),
+            summary=summary(ledger, basis, trend, models, users, sums),
             monthly_trend=trend,
             users=users,
             models=models,
             expensive_models=expensive,
             month_models=month_models,
             month_users=month_users,
-            daily=daily(ledger, basis),
-            sources=source_spend(ledger, basis),
+            daily=daily(ledger, basis, sums),
+            sources=source_spend(ledger, basis, sums),
             teams=None if teams is None else teams.teams,
             month_teams=None if teams is None else teams.month_teams,
             forecast=projection,
@@ -465,14 +553,9 @@ def summary(
     trend: Sequence[MonthTrend],
     models: Sequence[ModelSpend],
     users: Sequence[UserSpend],
+    sums: _Sums | None = None,
 ) -> Summary:
-    totals = {name: ledger.total(name).cost_cents for name in COST_BASES}
-    left_out = Tally()
-    if basis == "list":  # request-based on-demand events: only `charged` counts them
-        for row in ledger.rows():
-            if not row.token_based:
-                left_out.requests += row.requests
-                left_out.cost_cents += row.charged_cents
+    sums = sums or _Sums.of(ledger, basis)
     return Summary(
         total_cost_cents=sum((row.cost_cents for row in trend), ZERO),
         total_requests=sum(row.requests for row in trend),
@@ -481,22 +564,17 @@ def summary(
         current_month_cost_cents=trend[-1].cost_cents if trend else ZERO,
         costliest_model=models[0].model if models else None,
         top_spender=users[0].email if users else None,
-        totals_by_basis=totals,
-        not_counted=NotCounted(left_out.requests, left_out.cost_cents),
+        totals_by_basis={name: sums.totals[name] for name in COST_BASES},
+        not_counted=sums.not_counted,
     )
 
 
-def daily(ledger: Ledger, basis: CostBasis) -> tuple[DaySpend, ...]:
+def daily(ledger: Ledger, basis: CostBasis, sums: _Sums | None = None) -> tuple[DaySpend, ...]:
     """Every day of the analyzed months up to `as_of`, zeros where nothing happened."""
     if not ledger.months or ledger.as_of_ms is None:
         return ()
-    days: dict[date, Tally] = defaultdict(Tally)
-    day_users: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    day_models: dict[date, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
-    for row in ledger.rows(basis):
-        days[row.day].add(row, basis)
-        day_users[row.day][row.user] += row.cost(basis)
-        day_models[row.day][row.model].add(row, basis)
+    sums = sums or _Sums.of(ledger, basis)
+    days, day_users, day_models = sums.days, sums.day_users, sums.day_models
     first = ledger.months[0].month
     day = date(first.year, first.month, 1)
     last = datetime.fromtimestamp(ledger.as_of_ms / 1000, ledger.zone).date()
@@ -522,15 +600,13 @@ def daily(ledger: Ledger, basis: CostBasis) -> tuple[DaySpend, ...]:
     return tuple(rows)
 
 
-def source_spend(ledger: Ledger, basis: CostBasis) -> tuple[SourceSpend, ...]:
-    tallies: dict[Source, Tally] = defaultdict(Tally)
-    users: dict[Source, set[str]] = defaultdict(set)
-    for row in ledger.rows(basis):
-        tallies[row.source].add(row, basis)
-        users[row.source].add(row.user)
+def source_spend(
+    ledger: Ledger, basis: CostBasis, sums: _Sums | None = None
+) -> tuple[SourceSpend, ...]:
+    sums = sums or _Sums.of(ledger, basis)
     return tuple(
-        SourceSpend(source, tally.cost_cents, tally.requests, len(users[source]))
-        for source, tally in _ranked(tallies.items())
+        SourceSpend(source, tally.cost_cents, tally.requests, len(sums.source_users[source]))
+        for source, tally in _ranked(sums.sources.items())
         if tally.requests
     )
 
