@@ -279,6 +279,9 @@ def _fold(
     negative = not_finite = 0
     last_day = len(day_starts) - 2
     earliest = since_ms if since_ms is not None else -(2**63)
+    first_start, next_start = day_starts[0], day_starts[-1]
+    # Names bound once: the loop below runs once per cached event.
+    find_day, get_cell, zero = bisect.bisect_right, cells.get, ZERO
     with localcontext(EXACT):
         for event in events:
             if not event.isChargeable:
@@ -289,12 +292,15 @@ def _fold(
                 on_demand = kinds[kind] = is_on_demand_kind(kind)
             if not on_demand:
                 continue
-            stamp = event.timestamp_ms
+            stamp = event.timestamp
+            if stamp.__class__ is not int:
+                stamp = event.timestamp_ms
             if stamp < earliest:
                 continue
-            index = bisect.bisect_right(day_starts, stamp) - 1
-            if not 0 <= index <= last_day:
-                index = 0 if index < 0 else last_day
+            if first_start <= stamp < next_start:
+                index = find_day(day_starts, stamp) - 1
+            else:
+                index = 0 if stamp < first_start else last_day
             team = None if team_of is None else team_of(event.userEmail, stamp)
             # The usual event names no agent, automation or service account: its source is
             # read here without the property's calls (same rules, SPEC §7).
@@ -307,12 +313,12 @@ def _fold(
             else:
                 source = event.source
             key = (index, event.userEmail, event.model, source, event.isTokenBasedCall, team)
-            cell = cells.get(key)
+            cell = get_cell(key)
             if cell is None:
-                cell = cells[key] = [0, 0, 0, 0, 0, ZERO, ZERO, ZERO]
+                cell = cells[key] = [0, 0, 0, 0, 0, zero, zero, zero]
             cell[0] += 1
             usage = event.tokenUsage
-            list_cents: Money = ZERO
+            list_cents: Money = zero
             if usage is not None:
                 cell[1] += usage.inputTokens
                 cell[2] += usage.outputTokens
@@ -322,19 +328,20 @@ def _fold(
             fee = event.cursorTokenFee
             charged = event.chargedCents
             if careful:
-                values = (list_cents, fee or ZERO, charged or ZERO)
+                values = (list_cents, fee or zero, charged or zero)
                 if not all(_finite(value) for value in values):
                     not_finite += 1
                     list_cents, fee, charged = (
-                        value if _finite(value) else ZERO for value in values
+                        value if _finite(value) else zero for value in values
                     )
                     charged = charged if event.chargedCents is not None else None
             if fee is not None:
                 list_cents += fee
             if charged is None:
                 charged = list_cents
-            if event.requestsCosts is not None:
-                cell[5] += event.requestsCosts
+            requests_costs = event.requestsCosts
+            if requests_costs is not None:
+                cell[5] += requests_costs
             cell[6] += list_cents
             cell[7] += charged
             if list_cents < 0 or charged < 0:

@@ -3,7 +3,9 @@ the report views. Never calls the API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -50,14 +52,30 @@ def analyze(
     anonymize: bool = False,
 ) -> BillingReport:
     """The report on the cached months the selection picks (`analyze` and `report`)."""
-    ledger = load_ledger(settings, selection, now, warn, anonymize=anonymize)
-    report = billing_report(
-        ledger, report_options(settings, anonymize), recent_ledger(settings, ledger, now)
-    )
+    with cycles_uncollected():
+        ledger = load_ledger(settings, selection, now, warn, anonymize=anonymize)
+        report = billing_report(
+            ledger, report_options(settings, anonymize), recent_ledger(settings, ledger, now)
+        )
     left_out = not_counted_warning(report)
     if left_out:
         warn(left_out)
     return report
+
+
+@contextmanager
+def cycles_uncollected() -> Iterator[None]:
+    """No cyclic garbage collection inside the block: reading a month allocates hundreds of
+    thousands of objects that live on, and each collection would walk them all again (a
+    tenth to a fifth of `analyze`). Reference counting still frees everything; the folds
+    make no cycles. The collector is back on (if it was) when the block ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def not_counted_warning(report: BillingReport) -> str | None:
@@ -114,12 +132,13 @@ def load_ledger(
     months = select_months(cache_dir, selection, today, warn)
     folded: list[MonthLedger] = []
     zones: set[str] = set()
-    for month in months:
-        month_ledger, zone = _fold_cached(
-            cache_dir, month, now, warn, teams, since_ms, settings.timezone
-        )
-        zones.add(zone)
-        folded.append(month_ledger)
+    with cycles_uncollected():
+        for month in months:
+            month_ledger, zone = _fold_cached(
+                cache_dir, month, now, warn, teams, since_ms, settings.timezone
+            )
+            zones.add(zone)
+            folded.append(month_ledger)
     if len(zones) > 1:
         raise UsageError(
             f"the selected months were fetched in different time zones "
