@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from cursor_billing.choices import COST_BASES, CostBasis, DataSource, MonthStatus, Source
 from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
@@ -263,7 +263,7 @@ class _Sums:
 
     @classmethod
     def _of(cls, ledger: Ledger, basis: CostBasis) -> _Sums:
-        charged = basis == "charged"
+        charged, zero = basis == "charged", ZERO
         month_of: dict[date, dict[tuple[str, str], list]] = {}
         by_month: dict[Month, dict[tuple[str, str], list]] = {m: {} for m in ledger.labels}
         days: dict[date, list] = {}
@@ -291,7 +291,7 @@ class _Sums:
                 day_models[day] = {}
             cell = cells.get((user, model))
             if cell is None:
-                cells[(user, model)] = [requests, cost, i, o, cw, cr]
+                cells[(user, model)] = [requests, zero + cost, i, o, cw, cr]
             else:
                 cell[0] += requests
                 cell[1] += cost
@@ -307,13 +307,13 @@ class _Sums:
             models = day_models[day]
             on_model = models.get(model)
             if on_model is None:
-                models[model] = [requests, cost]
+                models[model] = [requests, zero + cost]
             else:
                 on_model[0] += requests
                 on_model[1] += cost
             on_source = sources.get(source)
             if on_source is None:
-                sources[source] = [requests, cost]
+                sources[source] = [requests, zero + cost]
                 source_users[source] = {user}
             else:
                 on_source[0] += requests
@@ -485,42 +485,53 @@ def expensive_models(
 
 
 def user_spend(cells: _Cells, expensive: set[str]) -> tuple[UserSpend, ...]:
-    user_models: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
-    by_month: dict[str, dict[Month, Decimal]] = defaultdict(dict)
-    expensive_months: dict[str, int] = defaultdict(int)
-    for month, month_cells in cells.by_month.items():
-        used_expensive: set[str] = set()
-        for (email, model), tally in month_cells.items():
-            _add_spend(user_models[email][model], tally)
-            by_month[email][month] = by_month[email].get(month, ZERO) + tally.cost_cents
-            if model in expensive:
-                used_expensive.add(email)
-        for email in used_expensive:
-            expensive_months[email] += 1
+    """One pass over the cells gathers each user's totals, months and models (plain lists:
+    [requests, cost, expensive cost, last month with an expensive model, such months,
+    cost by month, [requests, cost] by model])."""
     months = tuple(cells.by_month)
-    rows = []
-    for email, by_model in user_models.items():
-        total = Tally()
-        for tally in by_model.values():
-            _add_spend(total, tally)
-        expensive_cost = sum(
-            (tally.cost_cents for model, tally in by_model.items() if model in expensive), ZERO
+    spends: dict[str, list[Any]] = {}
+    for month, month_cells in cells.by_month.items():
+        for (email, model), tally in month_cells.items():
+            requests, cost = tally.requests, tally.cost_cents
+            spend = spends.get(email)
+            if spend is None:
+                spend = spends[email] = [0, ZERO, ZERO, None, 0, dict.fromkeys(months, ZERO), {}]
+            spend[0] += requests
+            spend[1] += cost
+            spend[5][month] += cost
+            on_model = spend[6].get(model)
+            if on_model is None:
+                spend[6][model] = [requests, ZERO + cost]
+            else:
+                on_model[0] += requests
+                on_model[1] += cost
+            if model in expensive:
+                spend[2] += cost
+                if spend[3] != month:
+                    spend[3] = month
+                    spend[4] += 1
+    rows = [
+        UserSpend(
+            email=email,
+            cost_cents=cost,
+            requests=requests,
+            avg_cost_cents=RATIO.divide(cost, requests) if requests else ZERO,
+            top_model=_top_of(by_model),
+            expensive_cost_cents=expensive_cost,
+            expensive_share=RATIO.divide(expensive_cost, cost) if cost else ZERO,
+            expensive_months=expensive_months,
+            by_month=by_month,
         )
-        rows.append(
-            UserSpend(
-                email=email,
-                cost_cents=total.cost_cents,
-                requests=total.requests,
-                avg_cost_cents=_average(total),
-                top_model=top_model(by_model),
-                expensive_cost_cents=expensive_cost,
-                expensive_share=RATIO.divide(expensive_cost, total.cost_cents)
-                if total.cost_cents
-                else ZERO,
-                expensive_months=expensive_months[email],
-                by_month=_every_month(months, by_month[email]),
-            )
-        )
+        for email, (
+            requests,
+            cost,
+            expensive_cost,
+            _,
+            expensive_months,
+            by_month,
+            by_model,
+        ) in spends.items()
+    ]
     rows.sort(key=lambda user: (-user.cost_cents, user.email))
     return tuple(rows)
 
@@ -530,20 +541,26 @@ def month_detail(cells: _Cells) -> tuple[tuple[MonthModel, ...], tuple[MonthUser
     month_users: list[MonthUser] = []
     for month, month_cells in cells.by_month.items():
         models: dict[str, Tally] = defaultdict(Tally)
-        users: dict[str, dict[str, Tally]] = defaultdict(dict)
-        user_totals: dict[str, Tally] = defaultdict(Tally)
+        users: dict[str, list[Any]] = {}  # [requests, cost, [requests, cost] by model]
         for (email, model), tally in month_cells.items():
             _merge(models[model], tally)
-            users[email][model] = tally
-            _add_spend(user_totals[email], tally)
+            requests, cost = tally.requests, tally.cost_cents
+            spend = users.get(email)
+            if spend is None:
+                users[email] = [requests, ZERO + cost, {model: (requests, cost)}]
+            else:
+                spend[0] += requests
+                spend[1] += cost
+                spend[2][model] = (requests, cost)
         for model, tally in _ranked(models.items()):
             month_models.append(
                 MonthModel(month, model, tally.cost_cents, tally.requests, TokenCounts.of(tally))
             )
-        for email, tally in _ranked(user_totals.items()):
-            month_users.append(
-                MonthUser(month, email, tally.cost_cents, tally.requests, top_model(users[email]))
-            )
+        ranked = sorted(users.items(), key=lambda item: (-item[1][1], item[0]))
+        month_users.extend(
+            MonthUser(month, email, cost, requests, _top_of(by_model))
+            for email, (requests, cost, by_model) in ranked
+        )
     return tuple(month_models), tuple(month_users)
 
 
@@ -620,6 +637,14 @@ def top_model(by_model: Mapping[str, Tally]) -> str:
     model, _ = min(
         by_model.items(), key=lambda item: (-item[1].requests, -item[1].cost_cents, item[0])
     )
+    return model
+
+
+def _top_of(by_model: Mapping[str, Sequence[Any]]) -> str:
+    """`top_model` of [requests, cost] pairs."""
+    if len(by_model) == 1:
+        return next(iter(by_model))
+    model, _ = min(by_model.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
     return model
 
 
