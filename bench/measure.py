@@ -52,8 +52,15 @@ def clean_env(home: Path, **variables: str) -> dict[str, str]:
     return env
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str], capture: bool = False) -> Run:
+def run(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    capture: bool = False,
+    accept: tuple[int, ...] = (0,),
+) -> Run:
     """Run one command to its end; wall time and the peak resident memory of that child alone.
+    An exit code outside `accept` is an error (`check` exits 4 when it finds something).
 
     stdout goes to a file, never a pipe the harness would have to drain while timing."""
     out_path = cwd / ".bench-stdout"
@@ -63,7 +70,7 @@ def run(args: list[str], cwd: Path, env: dict[str, str], capture: bool = False) 
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    if child.returncode not in accept:
         message = (cwd / ".bench-stderr").read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(args)} exited {child.returncode}:\n{message}")
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.

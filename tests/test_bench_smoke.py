@@ -17,6 +17,7 @@ FIGURES_PER_CASE = {
     "6. Real-shaped cache": 3,
     "7. Distinct users": 2,
     "8. Export": 2,
+    "9. Time-aware commands": 2,
 }
 
 
