@@ -84,14 +84,15 @@ def write_usage_csv(lines: Iterable[UsageLine], out: IO[str]) -> int:
     writer = csv.writer(out)
     writer.writerow(USAGE_COLUMNS)
     written = 0
+    texts: dict[str, str] = {}  # each name made safe once
     for line in lines:
         writer.writerow(
             (
                 line.period_start.isoformat(),
                 line.period_end.isoformat(),
-                cell(line.team or ""),
-                cell(line.user),
-                cell(line.model),
+                _memo(texts, line.team or "", cell),
+                _memo(texts, line.user, cell),
+                _memo(texts, line.model, cell),
                 line.source,
                 line.requests,
                 line.input_tokens,

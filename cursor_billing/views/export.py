@@ -110,6 +110,22 @@ def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
 
 def _usage_line(start: date, end: date, rows: list[Row]) -> UsageLine:
     first = rows[0]
+    if len(rows) == 1:  # the usual case: nothing to add up
+        return UsageLine(
+            start,
+            end,
+            first.team,
+            first.user,
+            first.model,
+            first.source,
+            first.requests,
+            first.input_tokens,
+            first.output_tokens,
+            first.cache_write_tokens,
+            first.cache_read_tokens,
+            EXACT.add(ZERO, first.list_cents) if first.token_based else None,
+            EXACT.add(ZERO, first.charged_cents),
+        )
     list_rows = [row for row in rows if row.counts("list")]
     with localcontext(EXACT):
         return UsageLine(
