@@ -388,7 +388,9 @@ def test_the_key_never_appears_in_output_cache_or_errors(cli, emulator_env, isol
     outputs.append(cli("fetch", "--month", "02-2026", "--debug"))
     assert outputs[1].exit_code == 1
     texts = [o.stdout + o.stderr for o in outputs]
-    texts += [p.read_text() for p in (isolated / "data").rglob("*") if p.is_file()]
+    # Every file, the binary derived ledger files included (read as bytes).
+    files = [p.read_bytes() for p in (isolated / "data").rglob("*") if p.is_file()]
+    texts += [content.decode("utf-8", "replace") for content in files]
     assert all(KEY not in text for text in texts)
     assert "Traceback" in outputs[1].stderr  # --debug shows it, without the key
 
