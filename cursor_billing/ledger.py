@@ -293,8 +293,11 @@ def _fold(
             if not on_demand:
                 continue
             stamp = event.timestamp
-            if stamp.__class__ is not int:
-                stamp = event.timestamp_ms
+            if stamp.__class__ is not int:  # `UsageEvent.timestamp_ms`, without the call
+                try:
+                    stamp = int(stamp)
+                except ValueError:
+                    stamp = 0
             if stamp < earliest:
                 continue
             if first_start <= stamp < next_start:
