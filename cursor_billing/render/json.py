@@ -34,6 +34,7 @@ __all__ = [
     "utc_text",
 ]
 _JSON_QUANTUM = Decimal("0.000001")
+_ZERO = Decimal(0)
 
 
 def json_number(value: Decimal | None) -> float | None:
@@ -46,6 +47,8 @@ def json_decimal(value: Decimal | None) -> Decimal | None:
     """A decimal rounded to 6 decimals without trailing zeros (None stays None)."""
     if value is None:
         return None
+    if not value:
+        return _ZERO  # a user's many empty months: no rounding to do
     rounded = value.quantize(_JSON_QUANTUM, context=EXACT)
     if rounded == rounded.to_integral_value():
         return EXACT.add(rounded.quantize(Decimal(1), context=EXACT), 0)  # never -0
@@ -67,9 +70,10 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
     any size, for `dumps`."""
     number = json_decimal if decimals else json_number
     summary = report.summary
+    labels = {month: month.label for month in report.months}  # once, not once per user
 
     def by_month(costs: Mapping[Month, Decimal]) -> dict[str, Any]:
-        return {month.label: number(cost) for month, cost in costs.items()}
+        return {labels[month]: number(cost) for month, cost in costs.items()}
 
     def tokens(counts: TokenCounts) -> dict[str, int]:
         return {
