@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import CostBasis, DataSource, MonthStatus, Source
@@ -56,12 +56,28 @@ class Row(NamedTuple):
 
     @property
     def tokens(self) -> int:
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_write_tokens
-            + self.cache_read_tokens
-        )
+        return token_total(self)
+
+
+class _TokenBuckets(Protocol):
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+
+
+def token_total(counts: _TokenBuckets) -> int:
+    """tokens = input + output + cache write + cache read (SPEC §7)."""
+    return (
+        counts.input_tokens
+        + counts.output_tokens
+        + counts.cache_write_tokens
+        + counts.cache_read_tokens
+    )
 
 
 @dataclass
@@ -85,12 +101,7 @@ class Tally:
 
     @property
     def tokens(self) -> int:
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_write_tokens
-            + self.cache_read_tokens
-        )
+        return token_total(self)
 
 
 @dataclass(frozen=True)

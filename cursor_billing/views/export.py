@@ -15,7 +15,7 @@ from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import Source
-from cursor_billing.ledger import EXACT, ZERO, Ledger, Row
+from cursor_billing.ledger import EXACT, ZERO, Ledger, Row, token_total
 from cursor_billing.months import Month
 
 ExportFormat = Literal["csv", "focus"]
@@ -44,12 +44,7 @@ class UsageLine:
 
     @property
     def total_tokens(self) -> int:
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_write_tokens
-            + self.cache_read_tokens
-        )
+        return token_total(self)
 
 
 @dataclass(frozen=True)
