@@ -9,14 +9,11 @@ CostBasis = Literal["list", "charged"]
 COST_BASES: tuple[CostBasis, ...] = get_args(CostBasis)
 
 TeamsSource = Literal["file", "billing_groups"]
-TEAMS_SOURCES: tuple[TeamsSource, ...] = get_args(TeamsSource)
 
 NotifyFormat = Literal["slack", "json"]
-NOTIFY_FORMATS: tuple[NotifyFormat, ...] = get_args(NotifyFormat)
 
 # Who or what made a call (SPEC §7 `sources`), in the order the rule tries them.
 Source = Literal["cloud_agent", "automation", "service_account", "headless", "human"]
-SOURCES: tuple[Source, ...] = get_args(Source)
 
 # How far a cached month can be trusted (SPEC §5, §7): complete = its whole range fetched at
 # least 24 h after it ended; closing = ended, fetched less than 24 h after its end; in_progress =

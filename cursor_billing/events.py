@@ -148,19 +148,6 @@ class UsageEvent(msgspec.Struct, gc=False):
             return "headless"
         return "human"
 
-    @property
-    def tokens(self) -> tuple[int, int, int, int]:
-        """(input, output, cache write, cache read)."""
-        usage = self.tokenUsage
-        if usage is None:
-            return (0, 0, 0, 0)
-        return (
-            usage.inputTokens,
-            usage.outputTokens,
-            usage.cacheWriteTokens,
-            usage.cacheReadTokens,
-        )
-
 
 TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens")
 

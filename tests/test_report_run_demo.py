@@ -90,6 +90,7 @@ def test_demo_in_an_empty_folder_needs_no_key(isolated):
     # The demo shows teams (the emulator's billing groups), and the folder it leaves explores
     # the same way: `cd cursor-billing-demo && cursor-billing analyze`.
     assert 'id="teams"' in dashboard.read_text()
+    assert 'id="card-budgets"' in dashboard.read_text()  # the demo's monthly budget
     assert "cd cursor-billing-demo && cursor-billing analyze" in result.stderr
     analysis = subprocess.run(
         [sys.executable, "-m", "cursor_billing", "analyze", "--json"],

@@ -21,7 +21,6 @@ from cursor_billing.teams import TeamMapping, team_mapping
 from cursor_billing.views.report import BillingReport, ReportOptions, billing_report
 
 Warn = Callable[[str], None]
-CLOSING_HOURS_MS = 24 * 3600 * 1000
 
 
 def _ignore(message: str) -> None:
