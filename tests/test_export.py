@@ -453,6 +453,30 @@ def test_text_cells_are_safe_in_a_terminal_and_a_spreadsheet(cli, isolated):
         assert any(cell == '\'=HYPERLINK("http://x")' for row in rows for cell in row)
 
 
+def test_rows_are_written_exactly_as_the_csv_module_writes_them(cli, isolated):
+    """The rows are joined by hand for speed: quoting and line ends must be the csv module's."""
+    start = NOV.start_ms(UTC)
+    events = [
+        usage_event(start + 1, email="o'brien, jr@example.com", model='say "hi", then go'),
+        usage_event(start + 2, model="plain", cents=1.25, chargedCents=3),
+        usage_event(start + 3, email="x@example.com", model='"quoted"', isTokenBasedCall=False),
+    ]
+    write_cache_file(isolated / "data", "11-2026", events)
+
+    for export_format in ("csv", "focus"):
+        target = isolated / f"{export_format}.csv"
+        result = cli("export", "--format", export_format, "--output", str(target))
+        assert result.exit_code == 0, result.stderr
+        written = target.read_bytes().decode()
+        rows = list(csv.reader(io.StringIO(written, newline="")))
+        assert len(rows) == 4
+        again = io.StringIO(newline="")
+        csv.writer(again).writerows(rows)
+        assert written == again.getvalue()
+        cells = {cell for row in rows for cell in row}
+        assert {"o'brien, jr@example.com", 'say "hi", then go', '"quoted"'} <= cells
+
+
 # -- where it goes -----------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import IO, TypeVar
 
@@ -74,35 +74,25 @@ FOCUS_COLUMNS = (
 PROVIDER = "Cursor"
 SERVICE_CATEGORY = "AI and Machine Learning"
 TAG_PREFIX = "cursor/"
-_CENT = Decimal("0.01")
+_CSV_SPECIAL = (",", '"', "\r", "\n")
 _FORMULA_STARTS = ("=", "+", "-", "@")
 K = TypeVar("K", bound=Hashable)
 
 
 def write_usage_csv(lines: Iterable[UsageLine], out: IO[str]) -> int:
     """The header and one row per line; returns the number of rows."""
-    writer = csv.writer(out)
-    writer.writerow(USAGE_COLUMNS)
+    csv.writer(out).writerow(USAGE_COLUMNS)
     written = 0
-    texts: dict[str, str] = {}  # each name made safe once
+    texts, days = _Memo(csv_cell), _Memo(date.isoformat)  # each made once
     for line in lines:
-        writer.writerow(
-            (
-                line.period_start.isoformat(),
-                line.period_end.isoformat(),
-                _memo(texts, line.team or "", cell),
-                _memo(texts, line.user, cell),
-                _memo(texts, line.model, cell),
-                line.source,
-                line.requests,
-                line.input_tokens,
-                line.output_tokens,
-                line.cache_write_tokens,
-                line.cache_read_tokens,
-                line.total_tokens,
-                "" if line.list_cents is None else dollars(line.list_cents),
-                dollars(line.charged_cents),
-            )
+        charged = dollars(line.charged_cents)
+        out.write(
+            f"{days[line.period_start]},{days[line.period_end]},"
+            f"{texts[line.team or '']},{texts[line.user]},{texts[line.model]},"
+            f"{line.source},{line.requests},"
+            f"{line.input_tokens},{line.output_tokens},{line.cache_write_tokens},"
+            f"{line.cache_read_tokens},{line.total_tokens},"
+            f"{_list_dollars(line.list_cents, line.charged_cents, charged)},{charged}\r\n"
         )
         written += 1
     return written
@@ -110,60 +100,38 @@ def write_usage_csv(lines: Iterable[UsageLine], out: IO[str]) -> int:
 
 def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str) -> int:
     """The FOCUS header and one row per charge; returns the number of rows."""
-    writer = csv.writer(out)
-    writer.writerow(FOCUS_COLUMNS)
-    account_id = billing_account_id(account_name)
-    account = cell(account_name)
+    csv.writer(out).writerow(FOCUS_COLUMNS)
+    # BillingAccountId .. ChargeClass: the same on every row of a billing period.
+    account = f"{billing_account_id(account_name)},{csv_cell(account_name)},USD"
+    periods: dict[tuple[datetime, datetime], str] = {}
     # Few distinct values repeat on every row: each is formatted once.
-    moments: dict[datetime, str] = {}
-    texts: dict[str, str] = {}
-    tags: dict[str, str] = {}
+    moments, texts, tags = _Memo(utc_text), _Memo(csv_cell), _Memo(_source_tags_cell)
     written = 0
     for line in lines:
+        period = periods.get((line.billing_start, line.billing_end))
+        if period is None:
+            period = periods[line.billing_start, line.billing_end] = (
+                f"{account},{utc_text(line.billing_end)},{utc_text(line.billing_start)},Usage,"
+            )
         cost = dollars(line.charged_cents)
         if line.token_based:
-            quantity, unit = str(line.tokens), "Tokens"
+            quantity = f"{line.tokens},Tokens"
         else:
-            quantity, unit = decimal_text(line.requests_costs), "Requests"
-        team = _memo(texts, line.team or "", cell)
-        user = _memo(texts, line.user, cell)
-        model = _memo(texts, line.model, cell)
-        writer.writerow(
-            (
-                cost,  # BilledCost
-                account_id,
-                account,
-                "USD",
-                _memo(moments, line.billing_end, utc_text),
-                _memo(moments, line.billing_start, utc_text),
-                "Usage",  # ChargeCategory
-                "",  # ChargeClass: null, no row corrects an earlier billing period
-                _memo(texts, f"{line.model} on-demand usage", cell),
-                "Usage-Based",  # ChargeFrequency
-                _memo(moments, line.charge_end, utc_text),
-                _memo(moments, line.charge_start, utc_text),
-                quantity,  # ConsumedQuantity
-                unit,  # ConsumedUnit
-                cost,  # ContractedCost: no negotiated price is known
-                cost,  # EffectiveCost: nothing prepaid to amortize
-                PROVIDER,  # InvoiceIssuerName
-                cost,  # ListCost: with no ListUnitPrice it must match BilledCost
-                quantity,  # PricingQuantity
-                unit,  # PricingUnit
-                PROVIDER,  # ProviderName
-                PROVIDER,  # PublisherName
-                user,  # ResourceId
-                user,  # ResourceName
-                "User",  # ResourceType
-                SERVICE_CATEGORY,
-                PROVIDER,  # ServiceName
-                team,  # SubAccountId
-                team,  # SubAccountName
-                _memo(tags, line.source, source_tags),
-                model,  # x_Model
-                line.requests,  # x_Requests
-                "" if line.list_cents is None else dollars(line.list_cents),
-            )
+            quantity = f"{decimal_text(line.requests_costs)},Requests"
+        team, user, model = texts[line.team or ""], texts[line.user], texts[line.model]
+        # The columns of FOCUS_COLUMNS in order. ChargeClass is null: no row corrects an
+        # earlier billing period. ContractedCost, EffectiveCost and ListCost equal BilledCost:
+        # no negotiated price is known, nothing prepaid is amortized, and with no
+        # ListUnitPrice ListCost must match BilledCost. PricingQuantity/Unit repeat
+        # ConsumedQuantity/Unit; Resource* name the user, SubAccount* the team.
+        out.write(
+            f"{cost},{period},"
+            f"{texts[f'{line.model} on-demand usage']},Usage-Based,"
+            f"{moments[line.charge_end]},{moments[line.charge_start]},"
+            f"{quantity},{cost},{cost},{PROVIDER},{cost},{quantity},{PROVIDER},{PROVIDER},"
+            f"{user},{user},User,{SERVICE_CATEGORY},{PROVIDER},{team},{team},"
+            f"{tags[line.source]},{model},{line.requests},"
+            f"{_list_dollars(line.list_cents, line.charged_cents, cost)}\r\n"
         )
         written += 1
     return written
@@ -177,23 +145,27 @@ def source_tags(source: str) -> str:
 def dollars(cents: Decimal) -> str:
     """Cents as exact dollars: at least two decimals, more only when the cents have them
     (`150` → `1.50`, `1.755` → `0.01755`), never an exponent."""
-    value = Decimal(cents).scaleb(-2, EXACT)  # exact: only the exponent moves
-    if value == 0:
+    if not cents:
         return "0.00"
-    value = value.normalize(EXACT)
-    if value.as_tuple().exponent > -2:  # type: ignore[operator]
-        value = value.quantize(_CENT, context=EXACT)
-    return format(value, "f")
+    text = format(Decimal(cents).scaleb(-2, EXACT), "f")  # exact: only the exponent moves
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+
+
+def _list_dollars(list_cents: Decimal | None, charged_cents: Decimal, charged: str) -> str:
+    """The list cost cell: empty when the line has none, and when it equals the charged cost
+    (the usual case) the charged cell, already made."""
+    if list_cents is None:
+        return ""
+    return charged if list_cents == charged_cents else dollars(list_cents)
 
 
 def decimal_text(value: Decimal) -> str:
     """A decimal quantity without an exponent or needless trailing zeros (`3`, `2.5`)."""
-    if value == 0:
+    if not value:
         return "0"
-    value = value.normalize(EXACT)
-    if value.as_tuple().exponent > 0:  # type: ignore[operator]
-        value = value.quantize(Decimal(1), context=EXACT)
-    return format(value, "f")
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def utc_text(moment: datetime) -> str:
@@ -213,8 +185,26 @@ def cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _memo(seen: dict[K, str], key: K, make: Callable[[K], str]) -> str:
-    text = seen.get(key)
-    if text is None:
-        text = seen[key] = make(key)
+def csv_cell(text: str) -> str:
+    """`cell` written as the csv module writes a field: quoted when it holds a comma, a quote or
+    a line break, quotes doubled."""
+    text = cell(text)
+    if any(special in text for special in _CSV_SPECIAL):
+        return '"' + text.replace('"', '""') + '"'
     return text
+
+
+def _source_tags_cell(source: str) -> str:
+    return csv_cell(source_tags(source))
+
+
+class _Memo(dict[K, str]):
+    """Texts made once: `memo[key]` makes the text of a key not seen before."""
+
+    def __init__(self, make: Callable[[K], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: K) -> str:
+        text = self[key] = self.make(key)
+        return text

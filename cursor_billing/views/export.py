@@ -7,11 +7,12 @@ is that of its token-based events, the only ones the list basis counts (None whe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, localcontext
-from typing import Literal, get_args
+from itertools import groupby
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import Source
@@ -24,8 +25,7 @@ ExportGrain = Literal["day", "month"]
 EXPORT_GRAINS: tuple[ExportGrain, ...] = get_args(ExportGrain)
 
 
-@dataclass(frozen=True)
-class UsageLine:
+class UsageLine(NamedTuple):
     """One row of the CSV export: a (period, team, user, model, source), both dates inclusive."""
 
     period_start: date
@@ -47,8 +47,7 @@ class UsageLine:
         return token_total(self)
 
 
-@dataclass(frozen=True)
-class ChargeLine:
+class ChargeLine(NamedTuple):
     """One FOCUS row: a (day, team, user, model, source, token-based or not). Periods are
     half-open: the end is the first moment after it."""
 
@@ -72,14 +71,13 @@ def usage_lines(ledger: Ledger, grain: ExportGrain) -> Iterator[UsageLine]:
     """Every on-demand usage line, month by month, each month sorted by period, team, user,
     model and source."""
     for month_ledger in ledger.per_month():
-        month = month_ledger.months[0].month
-        groups: dict[tuple[date, date, str, str, str, Source], list[Row]] = {}
-        for row in month_ledger.rows():
-            start, end = (row.day, row.day) if grain == "day" else _month_days(month)
-            key = (start, end, row.team or "", row.user, row.model, row.source)
-            groups.setdefault(key, []).append(row)
-        for key in sorted(groups):
-            yield _usage_line(key[0], key[1], groups[key])
+        if grain == "day":
+            for (day, *_), rows in _grouped(month_ledger, _usage_key):
+                yield _usage_line(day, day, rows)
+        else:
+            start, end = _month_days(month_ledger.months[0].month)
+            for _, rows in _grouped(month_ledger, _usage_key_no_day):
+                yield _usage_line(start, end, rows)
 
 
 def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
@@ -91,16 +89,26 @@ def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
         billing_start = _utc_start(date(month.year, month.month, 1), zone)
         following = month.next()
         billing_end = _utc_start(date(following.year, following.month, 1), zone)
-        groups: dict[tuple[date, str, str, str, Source, bool], list[Row]] = {}
-        for row in month_ledger.rows():
-            key = (row.day, row.team or "", row.user, row.model, row.source, row.token_based)
-            groups.setdefault(key, []).append(row)
         bounds: dict[date, tuple[datetime, datetime]] = {}
-        for key in sorted(groups):
-            day = key[0]
+        for (day, *_), rows in _grouped(month_ledger, _charge_key):
             if day not in bounds:
                 bounds[day] = (_utc_start(day, zone), _utc_start(day + timedelta(days=1), zone))
-            yield _charge_line(*bounds[day], billing_start, billing_end, groups[key])
+            yield _charge_line(*bounds[day], billing_start, billing_end, rows)
+
+
+# Sort keys, read in C: the teams of a ledger are all None or all names.
+_usage_key = attrgetter("day", "team", "user", "model", "source")
+_usage_key_no_day = attrgetter("team", "user", "model", "source")
+_charge_key = attrgetter("day", "team", "user", "model", "source", "token_based")
+
+
+def _grouped(
+    ledger: Ledger, key: Callable[[Row], tuple[Any, ...]]
+) -> Iterator[tuple[tuple[Any, ...], list[Row]]]:
+    """The ledger's rows sorted by `key`, rows with the same key together (after a relabelling
+    two rows may share one)."""
+    for name, rows in groupby(sorted(ledger.rows(), key=key), key):
+        yield name, list(rows)
 
 
 def _usage_line(start: date, end: date, rows: list[Row]) -> UsageLine:
