@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_cases(keys: list[str], quick: bool, data: Path) -> list[CaseResult]:
     sizes = QUICK if quick else FULL
     results = []
+    measure.byte_compile()
     with tempfile.TemporaryDirectory(prefix="cursor-billing-bench-") as work:
         bench = Bench(sizes, Path(work), data, measure.cli_path(), log=_log)
         for key in keys:
