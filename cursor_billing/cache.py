@@ -86,8 +86,10 @@ class _RawFile(_Header):
     events: list[dict[str, Any]] = []
 
 
-class _BillingFile(_Header):
-    events: list[UsageEvent] = []
+class _EventsFile(_Header):
+    """The events kept as their JSON text, for `MonthEvents` to decode a batch at a time."""
+
+    events: list[msgspec.Raw] = []
 
 
 @dataclass
@@ -114,11 +116,15 @@ class CachedMonth:
     fetched_at: str
     complete: bool
     covered: Covered | None
-    events: list[UsageEvent]
+    events: MonthEvents
     path: Path
     source: DataSource = "api"
-    warning: str | None = None  # some values had unexpected types and count as 0
     warnings: tuple[str, ...] = ()  # why the month is unreliable
+
+    @property
+    def warning(self) -> str | None:
+        """Some values had unexpected types and count as 0: known once the events are read."""
+        return self.events.warning
 
     def status(self, now: datetime) -> MonthStatus:
         return month_status(
@@ -238,28 +244,19 @@ class CacheDir:
         )
 
     def read_for_analysis(self, month: Month) -> CachedMonth:
-        """The month decoded straight into `UsageEvent`s: fast, and exact for money."""
+        """The month with its events to decode a batch at a time (`MonthEvents`): fast, exact
+        for money, and never all of them in memory as objects."""
         path = self.path_for(month)
-        warning = None
-        try:
-            data = self._decode(path, _BillingFile)
-        except _OddShapes as odd:
-            warning = f"{path.name}: {odd}; such values count as 0"
-            raw = self._decode(path, _RawFile)
-            events = [UsageEvent.from_raw(event) for event in raw.events]
-            data = _BillingFile(
-                **{f: getattr(raw, f) for f in _Header.__struct_fields__}, events=events
-            )
+        data = self._decode(path, _EventsFile)
         return CachedMonth(
             month=month,
             timezone=data.timezone,
             fetched_at=data.fetched_at,
             complete=data.complete,
             covered=data.covered,
-            events=data.events,
+            events=MonthEvents(path, data.events),
             path=path,
             source=data.source,
-            warning=warning,
             warnings=tuple(data.warnings),
         )
 
@@ -350,12 +347,7 @@ class CacheDir:
         except OSError as error:
             raise CacheError(f"cannot read {path}: {error.strerror}") from None
         except msgspec.ValidationError as error:
-            if shape is _BillingFile and "$.events[" in str(error):
-                raise _OddShapes(f"an event has a value of an unexpected type ({error})") from None
-            raise CacheError(
-                f"{path} is not a valid cache file ({error})",
-                hint=f"remove it with `{purge}` and fetch again",
-            ) from None
+            raise _not_valid(path, str(error)) from None
         except msgspec.DecodeError:
             raise CacheError(
                 f"{path} is not valid JSON (cut short or corrupted)",
@@ -366,7 +358,7 @@ class CacheDir:
                 f"{path} holds month {data.month!r}, not {month}",
                 hint=f"remove it with `{purge}` and fetch again",
             )
-        if isinstance(data, _RawFile | _BillingFile) and data.total_events != len(data.events):
+        if isinstance(data, _RawFile | _EventsFile) and data.total_events != len(data.events):
             raise CacheError(
                 f"{path} says total_events={data.total_events} but holds {len(data.events)} events",
                 hint=f"remove it with `{purge}` and fetch again",
@@ -377,8 +369,11 @@ class CacheDir:
 def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
     """Decode the file mapped in memory rather than read into a new bytes object: a big month
     is tens of megabytes, and copying them cost a tenth of `analyze`. msgspec copies what it
-    decodes, so nothing refers to the mapping once it is closed."""
+    decodes, so nothing refers to the mapping once it is closed. Except the events' texts
+    (`_EventsFile`): they refer to what was decoded, so that is read into bytes."""
     decoder = _DECODERS[shape]
+    if shape is _EventsFile:
+        return decoder.decode(handle.read())
     try:
         content = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # an empty file, or a file system that cannot map files
@@ -391,7 +386,7 @@ def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
 # digit is lost on the way (SPEC §5); the analysis reads typed fields.
 _DECODERS: dict[type[_Header], msgspec.json.Decoder[Any]] = {
     _RawFile: jsonout.exact_decoder(_RawFile),
-    _BillingFile: msgspec.json.Decoder(_BillingFile),
+    _EventsFile: msgspec.json.Decoder(_EventsFile),
     _Header: msgspec.json.Decoder(_Header),  # the events skipped: is there anything to fetch?
 }
 
@@ -454,8 +449,57 @@ def _lock_exclusively(descriptor: int) -> None:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-class _OddShapes(Exception):
-    """Some event has a field of an unexpected type: decode it the slow, tolerant way."""
+def _not_valid(path: Path, error: str) -> CacheError:
+    month = _FILE_NAME.fullmatch(path.name).group(1)  # type: ignore[union-attr]
+    return CacheError(
+        f"{path} is not a valid cache file ({error})",
+        hint=f"remove it with `cursor-billing cache purge --month {month}` and fetch again",
+    )
+
+
+# Events decoded per batch: a few thousand at a time bound the memory by the month file (its
+# bytes and a small `msgspec.Raw` per event), not by a million decoded events.
+BATCH_EVENTS = 2000
+_EXACT_DECODER = msgspec.json.Decoder(list[UsageEvent])
+_TOLERANT_DECODER = jsonout.exact_decoder(list[dict[str, Any]])
+_BATCH_INDEX = re.compile(r"`\$\[(\d+)\]")
+
+
+class MonthEvents:
+    """A month file's events, decoded straight into `UsageEvent`s (fast, and exact for money)
+    a batch at a time as the fold asks for them. A batch with a value of an unexpected type is
+    decoded the slow, tolerant way (`UsageEvent.from_raw`), and `warning` says so."""
+
+    def __init__(self, path: Path, texts: list[msgspec.Raw]) -> None:
+        self.path = path
+        self.texts = texts
+        self.warning: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def batches(self) -> Iterator[list[UsageEvent]]:
+        texts = self.texts
+        for start in range(0, len(texts), BATCH_EVENTS):
+            yield self._decode(b"[" + b",".join(texts[start : start + BATCH_EVENTS]) + b"]", start)
+
+    def _decode(self, text: bytes, start: int) -> list[UsageEvent]:
+        try:
+            return _EXACT_DECODER.decode(text)
+        except msgspec.ValidationError as error:
+            if self.warning is None:
+                odd = f"an event has a value of an unexpected type ({_in_file(error, start)})"
+                self.warning = f"{self.path.name}: {odd}; such values count as 0"
+        try:
+            raw = _TOLERANT_DECODER.decode(text)
+        except msgspec.ValidationError as error:
+            raise _not_valid(self.path, _in_file(error, start)) from None
+        return [UsageEvent.from_raw(event) for event in raw]
+
+
+def _in_file(error: msgspec.ValidationError, start: int) -> str:
+    """The error of a batch decode, naming the event by its place in the file."""
+    return _BATCH_INDEX.sub(lambda m: f"`$.events[{start + int(m.group(1))}]", str(error))
 
 
 def ensure_private_dir(folder: Path) -> None:
@@ -540,16 +584,16 @@ def list_entries(
     entries = []
     for month in cache_dir.months():
         path = cache_dir.path_for(month)
-        try:
-            cached = cache_dir.read_for_analysis(month)
-        except CacheError as error:
-            entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
-            continue
         from zoneinfo import ZoneInfo
 
         from cursor_billing.ledger import fold_month
 
-        folded = fold_month(month, cached.events, ZoneInfo(cached.timezone or "UTC"))
+        try:
+            cached = cache_dir.read_for_analysis(month)
+            folded = fold_month(month, cached.events, ZoneInfo(cached.timezone or "UTC"))
+        except CacheError as error:
+            entries.append(CacheEntry(month, path, path.stat().st_size, error=error))
+            continue
         cost = sum((row.cost(cost_basis) for row in folded.rows if row.counts(cost_basis)), ZERO)
         entries.append(
             CacheEntry(

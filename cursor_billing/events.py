@@ -6,8 +6,9 @@ needs into `UsageEvent`, with money as exact decimals."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -147,6 +148,15 @@ class UsageEvent(msgspec.Struct, gc=False):
         if self.isHeadless is True:
             return "headless"
         return "human"
+
+
+@runtime_checkable
+class EventBatches(Protocol):
+    """A month's events decoded a batch at a time as they are read (`cache.MonthEvents`), so
+    that they are never all in memory; `batches()` may be called again for a second pass."""
+
+    def __len__(self) -> int: ...
+    def batches(self) -> Iterator[list[UsageEvent]]: ...
 
 
 TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens")

@@ -9,7 +9,8 @@ select, relabel and group rows; they never see an event."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Hashable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
@@ -17,7 +18,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import CostBasis, DataSource, MonthStatus, Source
-from cursor_billing.events import Money, UsageEvent, is_on_demand_kind
+from cursor_billing.events import EventBatches, Money, UsageEvent, is_on_demand_kind
 from cursor_billing.months import Month
 
 ZERO = Decimal(0)
@@ -218,7 +219,7 @@ def _replace_rows(month: MonthLedger, rows: tuple[Row, ...]) -> MonthLedger:
 
 def fold_month(
     month: Month,
-    events: Sequence[UsageEvent],
+    events: Sequence[UsageEvent] | EventBatches,
     zone: ZoneInfo,
     status: MonthStatus = "complete",
     covered_end_ms: int | None = None,
@@ -226,7 +227,8 @@ def fold_month(
     team_of: Callable[[str, int], str] | None = None,
     since_ms: int | None = None,
 ) -> MonthLedger:
-    """Fold one month's cached events into rows. Only on-demand chargeable events count; every
+    """Fold one month's cached events (all given, or decoded a batch at a time as the fold
+    reads them) into rows. Only on-demand chargeable events count; every
     one is kept with both costs, so any basis can be asked later. A cost that is not a finite
     number (NaN, Infinity) counts as 0, and the month says how many there were.
 
@@ -235,12 +237,18 @@ def fold_month(
     no team. `since_ms` keeps only the events at or after that instant (a billing cycle starts
     at a moment of a day, not at midnight)."""
     day_starts = _day_starts(month, zone)
+
+    def every() -> Iterable[UsageEvent]:
+        if isinstance(events, EventBatches):
+            return itertools.chain.from_iterable(events.batches())
+        return events
+
     try:
-        cells, negative, not_finite = _fold(events, day_starts, team_of, False, since_ms)
+        cells, negative, not_finite = _fold(every(), day_starts, team_of, False, since_ms)
     except ArithmeticError:  # a NaN compared
         not_finite = -1
     if not_finite < 0:  # some cost is NaN or infinite: fold again, checking every event
-        cells, negative, not_finite = _fold(events, day_starts, team_of, True, since_ms)
+        cells, negative, not_finite = _fold(every(), day_starts, team_of, True, since_ms)
     first_day = date(month.year, month.month, 1)
     rows = tuple(
         Row._make(
@@ -272,7 +280,7 @@ _Cells = dict[tuple[int, str, str, Source, bool, str | None], list]
 
 
 def _fold(
-    events: Sequence[UsageEvent],
+    events: Iterable[UsageEvent],
     day_starts: list[int],
     team_of: Callable[[str, int], str] | None,
     careful: bool,

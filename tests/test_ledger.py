@@ -135,3 +135,65 @@ def test_the_source_follows_the_rules_on_every_path():
         for raw in (event, usage_event(JAN_1, **{**common, **fields})):
             (row,) = ledger_of(raw).rows()
             assert row.source == expected == UsageEvent.from_raw(raw).source
+
+
+def _cached_in_batches(tmp_path, monkeypatch, events: list[dict], size: int = 3):
+    """The month read back from a cache file, decoded `size` events at a time."""
+    from cursor_billing import cache
+    from tests.helpers import write_cache_file
+
+    monkeypatch.setattr(cache, "BATCH_EVENTS", size)
+    write_cache_file(tmp_path, "01-2026", events)
+    return cache.CacheDir(tmp_path / "monthly_usage_data").read_for_analysis(JAN)
+
+
+def test_a_month_folded_batch_by_batch_has_the_rows_of_all_its_events_at_once(
+    tmp_path, monkeypatch
+):
+    events = [
+        usage_event(JAN_1 + i * 3_600_000, f"u{i % 4}@x.com", f"m{i % 3}", cents=i / 8, fee=i)
+        for i in range(20)
+    ]
+    events[7]["isHeadless"] = True
+    events[11]["cloudAgentId"] = "bc-1"
+    cached = _cached_in_batches(tmp_path, monkeypatch, events)
+    assert len(cached.events) == 20 and len(list(cached.events.batches())) == 7
+    batched = fold_month(JAN, cached.events, ZoneInfo("UTC"))
+    whole = fold_month(JAN, [UsageEvent.from_raw(e) for e in events], ZoneInfo("UTC"))
+    assert sorted(batched.rows) == sorted(whole.rows) and len(whole.rows) > 4
+    assert cached.warning is None
+
+
+def test_an_odd_value_in_a_later_batch_is_named_by_its_place_in_the_file(tmp_path, monkeypatch):
+    events = [usage_event(JAN_1 + i, cents=2, fee=None) for i in range(8)]
+    events[6]["tokenUsage"]["inputTokens"] = "many"
+    cached = _cached_in_batches(tmp_path, monkeypatch, events)
+    folded = fold_month(JAN, cached.events, ZoneInfo("UTC"))
+    assert sum(row.requests for row in folded.rows) == 8
+    assert sum(row.list_cents for row in folded.rows) == 16
+    assert sum(row.input_tokens for row in folded.rows) == 7 * 1000  # the odd one counts as 0
+    assert cached.warning is not None
+    assert "$.events[6].tokenUsage.inputTokens" in cached.warning
+    assert cached.warning.endswith("such values count as 0")
+
+
+def test_an_event_that_is_no_object_in_a_later_batch_makes_the_file_invalid(tmp_path, monkeypatch):
+    import pytest
+
+    from cursor_billing.errors import CacheError
+
+    events: list = [usage_event(JAN_1 + i) for i in range(8)]
+    events[5] = 5
+    cached = _cached_in_batches(tmp_path, monkeypatch, events)
+    with pytest.raises(CacheError, match=r"not a valid cache file .*\$\.events\[5\]"):
+        fold_month(JAN, cached.events, ZoneInfo("UTC"))
+
+
+def test_a_cost_that_is_not_finite_in_a_later_batch_counts_as_zero(tmp_path, monkeypatch):
+    events = [usage_event(JAN_1 + i, cents=3, fee=None) for i in range(8)]
+    events[7]["chargedCents"] = "NaN"
+    cached = _cached_in_batches(tmp_path, monkeypatch, events)
+    folded = fold_month(JAN, cached.events, ZoneInfo("UTC"))
+    assert folded.not_finite == 1
+    assert sum(row.charged_cents for row in folded.rows) == 7 * 3
+    assert sum(row.list_cents for row in folded.rows) == 8 * 3

@@ -210,8 +210,6 @@ def _fold_cached(
             return stored.ledger, stored.zone
     cached = cache_dir.read_for_analysis(month)
     zone = cached.timezone or "UTC"  # files of the original script: UTC
-    if cached.warning:
-        warn(cached.warning)
     month_ledger = fold_month(
         month,
         cached.events,
@@ -222,6 +220,8 @@ def _fold_cached(
         team_of=teams.team_of if teams else None,
         since_ms=since_ms,
     )
+    if cached.warning:  # known once the fold has read the events
+        warn(cached.warning)
     for warning in month_ledger.warnings:
         warn(warning)
     if key is not None:
