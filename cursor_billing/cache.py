@@ -370,14 +370,15 @@ def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
     """Decode the file mapped in memory rather than read into a new bytes object: a big month
     is tens of megabytes, and copying them cost a tenth of `analyze`. msgspec copies what it
     decodes, so nothing refers to the mapping once it is closed. Except the events' texts
-    (`_EventsFile`): they refer to what was decoded, so that is read into bytes."""
+    (`_EventsFile`): each `msgspec.Raw` refers to the mapping, which stays open (and then
+    mapped, not copied) until the last of them is gone."""
     decoder = _DECODERS[shape]
-    if shape is _EventsFile:
-        return decoder.decode(handle.read())
     try:
         content = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # an empty file, or a file system that cannot map files
         return decoder.decode(handle.read())
+    if shape is _EventsFile:
+        return decoder.decode(content)
     with content:
         return decoder.decode(content)
 
