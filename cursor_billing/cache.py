@@ -458,9 +458,11 @@ def _not_valid(path: Path, error: str) -> CacheError:
     )
 
 
-# Events decoded per batch: a few thousand at a time bound the memory by the month file (its
-# bytes and a small `msgspec.Raw` per event), not by a million decoded events.
-BATCH_EVENTS = 2000
+# Events decoded per batch: a few hundred at a time bound the memory by the month file (its
+# bytes and a small `msgspec.Raw` per event), not by a million decoded events. A batch this
+# small is still in the processor's cache when the fold reads it: decode and fold took about
+# a sixth less CPU time than with 2,000 (and than the whole month decoded at once).
+BATCH_EVENTS = 500
 _EXACT_DECODER = msgspec.json.Decoder(list[UsageEvent])
 _TOLERANT_DECODER = jsonout.exact_decoder(list[dict[str, Any]])
 _BATCH_INDEX = re.compile(r"`\$\[(\d+)\]")
