@@ -154,37 +154,42 @@ def anomalies(ledger: Ledger, basis: CostBasis, config: Anomalies) -> tuple[Anom
         return ()
     latest = ledger.months[-1]
     loaded = set(ledger.labels)
-    costs: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    charged = basis == "charged"
+    costs: dict[date, dict[str, Decimal]] = {}
     for row in ledger.rows(basis):
-        costs[row.day][row.user] += row.cost(basis)
+        users = costs.get(row.day)
+        if users is None:
+            users = costs[row.day] = {}
+        cost = row.charged_cents if charged else row.list_cents
+        users[row.user] = users.get(row.user, ZERO) + cost
     elapsed = elapsed_in_month(latest.month, moment_of(latest), ledger.timezone)
     last_day = date(latest.month.year, latest.month.month, 1) + timedelta(
         days=elapsed.whole_days - (1 if elapsed.whole_days and not elapsed.fraction else 0)
     )
+    least = config.min_usd * 100
     found = []
     for back in range(config.window_days):
         day = last_day - timedelta(days=back)
         if Month(day.year, day.month) not in loaded:
             continue
         history = [
-            d
+            costs.get(d, {})
             for d in (day - timedelta(days=n) for n in range(1, config.baseline_days + 1))
             if Month(d.year, d.month) in loaded
         ]
         if not history:
             continue
-        means: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for d in history:
-            for user, cost in costs.get(d, {}).items():
-                means[user] += cost
-        for user in means:
-            means[user] = _RATIO.divide(means[user], len(history))
-        spenders = [mean for mean in means.values() if mean > 0]
-        team_median = statistics.median(spenders) if spenders else ZERO
+        team_median: Decimal | None = None  # made only when a user could be a spike
         for user, cost in costs.get(day, {}).items():
-            own = means.get(user, ZERO)
+            if cost < least:
+                continue
+            own = _mean_of(user, history)
+            if own > 0 and cost < config.spike_factor * own:
+                continue  # the baseline is at least their own mean: no spike
+            if team_median is None:
+                team_median = _median_mean(history)
             baseline = max(own, team_median)
-            if baseline <= 0 or cost < config.min_usd * 100:
+            if baseline <= 0:
                 continue
             if cost >= config.spike_factor * baseline:
                 factor = _RATIO.divide(cost, baseline)
@@ -196,3 +201,28 @@ def anomalies(ledger: Ledger, basis: CostBasis, config: Anomalies) -> tuple[Anom
                 found.append(Anomaly(user, day, cost, baseline, factor, reason))
     found.sort(key=lambda a: (-a.cost_cents, a.email, a.day))
     return tuple(found)
+
+
+def _mean_of(user: str, history: list[dict[str, Decimal]]) -> Decimal:
+    """A user's mean daily spend over the baseline days (0 when they spent nothing then)."""
+    total: Decimal | None = None
+    for day_costs in history:
+        cost = day_costs.get(user)
+        if cost is not None:
+            total = (ZERO if total is None else total) + cost
+    return ZERO if total is None else _RATIO.divide(total, len(history))
+
+
+def _median_mean(history: list[dict[str, Decimal]]) -> Decimal:
+    """The median of every user's mean over the baseline days, among users who spent something
+    then (0 when none did). Dividing by the number of days keeps the order, so only the one or
+    two middle sums are turned into means."""
+    totals: dict[str, Decimal] = {}
+    for day_costs in history:
+        for user, cost in day_costs.items():
+            totals[user] = totals.get(user, ZERO) + cost
+    spent = sorted(total for total in totals.values() if total > 0)
+    if not spent:
+        return ZERO
+    middle = spent[(len(spent) - 1) // 2 : len(spent) // 2 + 1]
+    return statistics.median([_RATIO.divide(total, len(history)) for total in middle])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
+from operator import attrgetter, itemgetter
 from typing import Any, Literal, TypeVar
 
 from cursor_billing.choices import COST_BASES, CostBasis, DataSource, MonthStatus, Source
@@ -40,6 +41,7 @@ DeltaBasis = Literal["month", "same_days"]
 # Ratios get 28 significant digits whatever the caller's thread context says.
 RATIO = Context(prec=28)
 K = TypeVar("K", bound=str)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -433,12 +435,15 @@ def monthly_trend(ledger: Ledger, cells: _Cells, basis: CostBasis) -> tuple[Mont
 
 
 def model_spend(cells: _Cells) -> tuple[ModelSpend, ...]:
-    totals: dict[str, Tally] = defaultdict(Tally)
+    totals: dict[str, list[Any]] = {}  # [requests, cost, the four token counts]
     by_month: dict[str, dict[Month, Decimal]] = defaultdict(dict)
     users: dict[str, set[str]] = defaultdict(set)
     for month, month_cells in cells.by_month.items():
         for (email, model), tally in month_cells.items():
-            _merge(totals[model], tally)
+            total = totals.get(model)
+            if total is None:
+                totals[model] = total = [0, ZERO, 0, 0, 0, 0]
+            _add_tally(total, tally)
             by_month[model][month] = by_month[model].get(month, ZERO) + tally.cost_cents
             users[model].add(email)
     months = tuple(cells.by_month)
@@ -452,7 +457,7 @@ def model_spend(cells: _Cells) -> tuple[ModelSpend, ...]:
             tokens=TokenCounts.of(tally),
             by_month=_every_month(months, by_month[model]),
         )
-        for model, tally in _ranked(totals.items())
+        for model, tally in _ranked((model, Tally(*total)) for model, total in totals.items())
     )
 
 
@@ -464,11 +469,18 @@ def expensive_models(
     candidates = [m for m in models if m.model in set(listed)] if listed else list(models)
     candidates.sort(key=lambda m: (-Fraction(m.cost_cents) / m.requests, -m.cost_cents, m.model))
     chosen = candidates if listed else candidates[:count]
-    model_users: dict[str, dict[str, Tally]] = {m.model: defaultdict(Tally) for m in chosen}
+    model_users: dict[str, dict[str, list[Any]]] = {m.model: {} for m in chosen}
     for month_cells in cells.by_month.values():
         for (email, model), tally in month_cells.items():
-            if model in model_users:
-                _add_spend(model_users[model][email], tally)
+            spends = model_users.get(model)
+            if spends is None:
+                continue
+            spend = spends.get(email)
+            if spend is None:
+                spends[email] = [tally.requests, ZERO + tally.cost_cents]
+            else:
+                spend[0] += tally.requests
+                spend[1] += tally.cost_cents
     return tuple(
         ExpensiveModel(
             model=m.model,
@@ -476,8 +488,13 @@ def expensive_models(
             cost_cents=m.cost_cents,
             requests=m.requests,
             users=tuple(
-                ModelUser(email, tally.cost_cents, tally.requests)
-                for email, tally in _ranked(model_users[m.model].items())
+                _by_cost(
+                    [
+                        ModelUser(email, cost, requests)
+                        for email, (requests, cost) in model_users[m.model].items()
+                    ],
+                    "email",
+                )
             ),
         )
         for m in chosen
@@ -485,82 +502,126 @@ def expensive_models(
 
 
 def user_spend(cells: _Cells, expensive: set[str]) -> tuple[UserSpend, ...]:
-    """One pass over the cells gathers each user's totals, months and models (plain lists:
-    [requests, cost, expensive cost, last month with an expensive model, such months,
-    cost by month, [requests, cost] by model])."""
+    """Each user's cells gathered in one pass, then their spend. Most users of a month with
+    very many have a single cell (one model in one month): their spend is that cell's, with no
+    sums or dicts of models to make."""
     months = tuple(cells.by_month)
-    spends: dict[str, list[Any]] = {}
+    found: dict[str, Any] = {}  # e-mail → its one (month, model, tally), or a list of them
     for month, month_cells in cells.by_month.items():
         for (email, model), tally in month_cells.items():
-            requests, cost = tally.requests, tally.cost_cents
-            spend = spends.get(email)
-            if spend is None:
-                spend = spends[email] = [0, ZERO, ZERO, None, 0, dict.fromkeys(months, ZERO), {}]
-            spend[0] += requests
-            spend[1] += cost
-            spend[5][month] += cost
-            on_model = spend[6].get(model)
-            if on_model is None:
-                spend[6][model] = [requests, ZERO + cost]
+            cell = (month, model, tally)
+            before = found.get(email)
+            if before is None:
+                found[email] = cell
+            elif type(before) is tuple:
+                found[email] = [before, cell]
             else:
-                on_model[0] += requests
-                on_model[1] += cost
-            if model in expensive:
-                spend[2] += cost
-                if spend[3] != month:
-                    spend[3] = month
-                    spend[4] += 1
+                before.append(cell)
     rows = [
-        UserSpend(
-            email=email,
-            cost_cents=cost,
-            requests=requests,
-            avg_cost_cents=RATIO.divide(cost, requests) if requests else ZERO,
-            top_model=_top_of(by_model),
-            expensive_cost_cents=expensive_cost,
-            expensive_share=RATIO.divide(expensive_cost, cost) if cost else ZERO,
-            expensive_months=expensive_months,
-            by_month=by_month,
-        )
-        for email, (
-            requests,
-            cost,
-            expensive_cost,
-            _,
-            expensive_months,
-            by_month,
-            by_model,
-        ) in spends.items()
+        _one_cell_user(email, own, months, expensive)
+        if type(own) is tuple
+        else _user_of_cells(email, own, months, expensive)
+        for email, own in found.items()
     ]
-    rows.sort(key=lambda user: (-user.cost_cents, user.email))
-    return tuple(rows)
+    return tuple(_by_cost(rows, "email"))
+
+
+def _one_cell_user(
+    email: str, cell: tuple[Month, str, Tally], months: Sequence[Month], expensive: set[str]
+) -> UserSpend:
+    month, model, tally = cell
+    requests, cost = tally.requests, ZERO + tally.cost_cents
+    by_month = dict.fromkeys(months, ZERO)
+    by_month[month] = cost
+    expensive_cost = cost if model in expensive else ZERO
+    return UserSpend(
+        email=email,
+        cost_cents=cost,
+        requests=requests,
+        avg_cost_cents=RATIO.divide(cost, requests) if requests else ZERO,
+        top_model=model,
+        expensive_cost_cents=expensive_cost,
+        expensive_share=RATIO.divide(expensive_cost, cost) if cost else ZERO,
+        expensive_months=1 if model in expensive else 0,
+        by_month=by_month,
+    )
+
+
+def _user_of_cells(
+    email: str,
+    cells: Sequence[tuple[Month, str, Tally]],
+    months: Sequence[Month],
+    expensive: set[str],
+) -> UserSpend:
+    requests, cost, expensive_cost, expensive_months = 0, ZERO, ZERO, 0
+    last_expensive: Month | None = None
+    by_month = dict.fromkeys(months, ZERO)
+    by_model: dict[str, list[Any]] = {}  # [requests, cost]
+    for month, model, tally in cells:
+        requests += tally.requests
+        cost += tally.cost_cents
+        by_month[month] += tally.cost_cents
+        on_model = by_model.get(model)
+        if on_model is None:
+            by_model[model] = [tally.requests, ZERO + tally.cost_cents]
+        else:
+            on_model[0] += tally.requests
+            on_model[1] += tally.cost_cents
+        if model in expensive:
+            expensive_cost += tally.cost_cents
+            if last_expensive != month:
+                last_expensive = month
+                expensive_months += 1
+    return UserSpend(
+        email=email,
+        cost_cents=cost,
+        requests=requests,
+        avg_cost_cents=RATIO.divide(cost, requests) if requests else ZERO,
+        top_model=_top_of(by_model),
+        expensive_cost_cents=expensive_cost,
+        expensive_share=RATIO.divide(expensive_cost, cost) if cost else ZERO,
+        expensive_months=expensive_months,
+        by_month=by_month,
+    )
 
 
 def month_detail(cells: _Cells) -> tuple[tuple[MonthModel, ...], tuple[MonthUser, ...]]:
     month_models: list[MonthModel] = []
     month_users: list[MonthUser] = []
     for month, month_cells in cells.by_month.items():
-        models: dict[str, Tally] = defaultdict(Tally)
-        users: dict[str, list[Any]] = {}  # [requests, cost, [requests, cost] by model]
+        models: dict[str, list[Any]] = {}  # [requests, cost, the four token counts]
+        found: dict[str, Any] = {}  # e-mail → its one (model, tally), or a list of them
         for (email, model), tally in month_cells.items():
-            _merge(models[model], tally)
-            requests, cost = tally.requests, tally.cost_cents
-            spend = users.get(email)
-            if spend is None:
-                users[email] = [requests, ZERO + cost, {model: (requests, cost)}]
+            total = models.get(model)
+            if total is None:
+                models[model] = total = [0, ZERO, 0, 0, 0, 0]
+            _add_tally(total, tally)
+            before = found.get(email)
+            if before is None:
+                found[email] = (model, tally)
+            elif type(before) is tuple:
+                found[email] = [before, (model, tally)]
             else:
-                spend[0] += requests
-                spend[1] += cost
-                spend[2][model] = (requests, cost)
-        for model, tally in _ranked(models.items()):
+                before.append((model, tally))
+        for model, tally in _ranked((model, Tally(*total)) for model, total in models.items()):
             month_models.append(
                 MonthModel(month, model, tally.cost_cents, tally.requests, TokenCounts.of(tally))
             )
-        ranked = sorted(users.items(), key=lambda item: (-item[1][1], item[0]))
-        month_users.extend(
-            MonthUser(month, email, cost, requests, _top_of(by_model))
-            for email, (requests, cost, by_model) in ranked
-        )
+        users = []
+        for email, own in found.items():
+            if type(own) is tuple:
+                model, tally = own
+                cost = ZERO + tally.cost_cents
+                users.append(MonthUser(month, email, cost, tally.requests, model))
+                continue
+            requests, cost = 0, ZERO
+            by_model: dict[str, tuple[int, Decimal]] = {}
+            for model, tally in own:
+                requests += tally.requests
+                cost += tally.cost_cents
+                by_model[model] = (tally.requests, tally.cost_cents)
+            users.append(MonthUser(month, email, cost, requests, _top_of(by_model)))
+        month_users.extend(_by_cost(users, "email"))
     return tuple(month_models), tuple(month_users)
 
 
@@ -650,22 +711,28 @@ def _top_of(by_model: Mapping[str, Sequence[Any]]) -> str:
 
 def _ranked(items: Iterable[tuple[K, Tally]]) -> list[tuple[K, Tally]]:
     """Highest cost first, ties by name / e-mail."""
-    return sorted(items, key=lambda item: (-item[1].cost_cents, item[0]))
+    ranked = sorted(items, key=itemgetter(0))
+    ranked.sort(key=lambda item: item[1].cost_cents, reverse=True)
+    return ranked
 
 
-def _merge(into: Tally, tally: Tally) -> None:
-    into.requests += tally.requests
-    into.cost_cents += tally.cost_cents
-    into.input_tokens += tally.input_tokens
-    into.output_tokens += tally.output_tokens
-    into.cache_write_tokens += tally.cache_write_tokens
-    into.cache_read_tokens += tally.cache_read_tokens
+def _by_cost(rows: list[R], name: str) -> list[R]:
+    """`rows` (with distinct names) highest `cost_cents` first, ties by the `name` attribute:
+    two stable sorts on plain attributes, the order of one sort by (-cost, name) without
+    making a negated decimal and a tuple per row."""
+    rows.sort(key=attrgetter(name))
+    rows.sort(key=attrgetter("cost_cents"), reverse=True)
+    return rows
 
 
-def _add_spend(into: Tally, tally: Tally) -> None:
-    """Requests and cost only."""
-    into.requests += tally.requests
-    into.cost_cents += tally.cost_cents
+def _add_tally(into: list[Any], tally: Tally) -> None:
+    """Add a tally to [requests, cost, the four token counts]."""
+    into[0] += tally.requests
+    into[1] += tally.cost_cents
+    into[2] += tally.input_tokens
+    into[3] += tally.output_tokens
+    into[4] += tally.cache_write_tokens
+    into[5] += tally.cache_read_tokens
 
 
 def _average(tally: Tally) -> Decimal:
