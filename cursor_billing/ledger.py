@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
+from operator import attrgetter
 from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,12 @@ class Row(NamedTuple):
     @property
     def tokens(self) -> int:
         return token_total(self)
+
+
+# The order of a month's rows: by day, team, user, model, source, token-based last (the order
+# of the exports, which then sort rows already in order: a tenth of an export's time).
+# The teams of a month are all None or all names, so None is never compared with a name.
+ROW_ORDER = attrgetter("day", "team", "user", "model", "source", "token_based")
 
 
 class _TokenBuckets(Protocol):
@@ -250,12 +257,11 @@ def fold_month(
     if not_finite < 0:  # some cost is NaN or infinite: fold again, checking every event
         cells, negative, not_finite = _fold(every(), day_starts, team_of, True, since_ms)
     first_day = date(month.year, month.month, 1)
-    rows = tuple(
-        Row._make(
-            (first_day + timedelta(days=index), user, model, source_name, token_based, *cell, team)
-        )
-        for (index, user, model, source_name, token_based, team), cell in cells.items()
+    made = (
+        Row._make((first_day + timedelta(days=key[0]), *key[1:5], *cell, key[5]))
+        for key, cell in cells.items()  # (day index, user, model, source, token-based, team)
     )
+    rows = tuple(sorted(made, key=ROW_ORDER))
     warnings = []
     if not_finite:
         warnings.append(

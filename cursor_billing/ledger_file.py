@@ -23,7 +23,7 @@ from cursor_billing.errors import CacheError
 from cursor_billing.ledger import MonthLedger, Row
 from cursor_billing.months import Month
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rows in `ROW_ORDER`
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import Source
-from cursor_billing.ledger import EXACT, ZERO, Ledger, Row, token_total
+from cursor_billing.ledger import EXACT, ROW_ORDER, ZERO, Ledger, Row, token_total
 from cursor_billing.months import Month
 
 ExportFormat = Literal["csv", "focus"]
@@ -72,8 +72,8 @@ def usage_lines(ledger: Ledger, grain: ExportGrain) -> Iterator[UsageLine]:
     model and source."""
     for month_ledger in ledger.per_month():
         if grain == "day":
-            for (day, *_), rows in _grouped(month_ledger, _usage_key):
-                yield _usage_line(day, day, rows)
+            for key, rows in _grouped(month_ledger, _usage_key):
+                yield _usage_line(key[0], key[0], rows)
         else:
             start, end = _month_days(month_ledger.months[0].month)
             for _, rows in _grouped(month_ledger, _usage_key_no_day):
@@ -90,7 +90,8 @@ def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
         following = month.next()
         billing_end = _utc_start(date(following.year, following.month, 1), zone)
         bounds: dict[date, tuple[datetime, datetime]] = {}
-        for (day, *_), rows in _grouped(month_ledger, _charge_key):
+        for key, rows in _grouped(month_ledger, _charge_key):
+            day = key[0]
             if day not in bounds:
                 bounds[day] = (_utc_start(day, zone), _utc_start(day + timedelta(days=1), zone))
             yield _charge_line(*bounds[day], billing_start, billing_end, rows)
@@ -99,14 +100,14 @@ def charge_lines(ledger: Ledger) -> Iterator[ChargeLine]:
 # Sort keys, read in C: the teams of a ledger are all None or all names.
 _usage_key = attrgetter("day", "team", "user", "model", "source")
 _usage_key_no_day = attrgetter("team", "user", "model", "source")
-_charge_key = attrgetter("day", "team", "user", "model", "source", "token_based")
+_charge_key = ROW_ORDER
 
 
 def _grouped(
     ledger: Ledger, key: Callable[[Row], tuple[Any, ...]]
 ) -> Iterator[tuple[tuple[Any, ...], list[Row]]]:
-    """The ledger's rows sorted by `key`, rows with the same key together (after a relabelling
-    two rows may share one)."""
+    """The ledger's rows sorted by `key`, rows with the same key together (a month grain, or
+    a relabelling, gives several rows one key)."""
     for name, rows in groupby(sorted(ledger.rows(), key=key), key):
         yield name, list(rows)
 
