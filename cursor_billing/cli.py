@@ -1,8 +1,6 @@
 """The `cursor-billing` Typer app: registers one module per command and is the one place
 where errors become exit codes (SPEC §9)."""
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated

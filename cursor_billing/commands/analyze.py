@@ -1,7 +1,5 @@
 """`cursor-billing analyze`: the cost analytics of the cache, as terminal tables or JSON."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

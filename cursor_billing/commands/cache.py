@@ -1,7 +1,5 @@
 """`cursor-billing cache ls` and `cache purge`: look at and clean the monthly cache."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

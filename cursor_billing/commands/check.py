@@ -1,8 +1,6 @@
 """`cursor-billing check`: budgets and anomalies for cron, exit 4 on a finding, and `--notify`
 to a webhook. No API call."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`cursor-billing daily`: spend per day, one compact table (or `--json`). No API call."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`cursor-billing demo`: the whole job with no key and no network, against the bundled emulator."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

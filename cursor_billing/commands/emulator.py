@@ -1,8 +1,6 @@
 """`cursor-billing emulator`: the bundled Admin API emulator in the foreground, for trying the
 tool (or a script) against realistic data without a key."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`cursor-billing export`: usage rows as CSV or FinOps FOCUS, for spreadsheets and FinOps tools."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

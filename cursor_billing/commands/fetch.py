@@ -1,7 +1,5 @@
 """`cursor-billing fetch`: bring the monthly cache up to date from the Admin API."""
 
-from __future__ import annotations
-
 import typer
 
 from cursor_billing.commands.common import (

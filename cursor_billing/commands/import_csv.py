@@ -1,7 +1,5 @@
 """`cursor-billing import-csv`: load Cursor's dashboard usage export into the monthly cache."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`cursor-billing reconcile`: the cache held against Cursor's per-member spend of the cycle."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

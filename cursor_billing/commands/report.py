@@ -1,7 +1,5 @@
 """`cursor-billing report`: the top-spenders table, and the HTML dashboard for finance."""
 
-from __future__ import annotations
-
 import typer
 
 from cursor_billing.commands.common import (

@@ -1,7 +1,5 @@
 """`cursor-billing run`: fetch, then report — the whole two-part job in one command."""
 
-from __future__ import annotations
-
 import typer
 
 from cursor_billing.commands.common import (
