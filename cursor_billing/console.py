@@ -20,11 +20,20 @@ stdout = _Console(highlight=False)
 stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def print_data(text: str) -> None:
+def print_data(data: str | bytes) -> None:
     """Plain text for scripts (JSON, a path) on stdout: no styling, no wrapping, and none of
-    rich's per-line work, which costs seconds on a large JSON document."""
-    stdout.file.write(text + "\n")
-    stdout.file.flush()
+    rich's per-line work, which costs seconds on a large JSON document. UTF-8 bytes (a JSON
+    document) go to the stream's buffer as they are, not copied to text first."""
+    out = stdout.file
+    buffer = getattr(out, "buffer", None)
+    if isinstance(data, bytes) and buffer is not None:
+        out.flush()
+        buffer.write(data)
+        buffer.write(b"\n")
+        buffer.flush()
+        return
+    out.write((data.decode() if isinstance(data, bytes) else data) + "\n")
+    out.flush()
 
 
 def warn(message: str) -> None:

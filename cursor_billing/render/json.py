@@ -364,7 +364,7 @@ def check_document(result: CheckResult, *, decimals: bool = False) -> dict[str, 
 def webhook_body(result: CheckResult, notify_format: str) -> bytes:
     """What `check --notify` posts: Slack-style `{"text": …}` or the check document."""
     if notify_format == "json":
-        return dumps(check_document(result, decimals=True)).encode()
+        return dumps(check_document(result, decimals=True))
     from cursor_billing.render.text import check_message
 
-    return dumps({"text": check_message(result)}).encode()
+    return dumps({"text": check_message(result)})
