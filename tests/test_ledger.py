@@ -197,3 +197,33 @@ def test_a_cost_that_is_not_finite_in_a_later_batch_counts_as_zero(tmp_path, mon
     assert folded.not_finite == 1
     assert sum(row.charged_cents for row in folded.rows) == 7 * 3
     assert sum(row.list_cents for row in folded.rows) == 8 * 3
+
+
+def test_rows_are_kept_in_export_order_and_charges_sharing_a_key_are_summed():
+    from cursor_billing.views.export import charge_lines
+
+    start = JAN.start_ms(ZoneInfo("UTC"))
+    ledger = ledger_of(
+        usage_event(start + 5, email="zed@example.com", cents=2.5, fee=None),
+        usage_event(start + 4, email="amy@example.com", cents=1.25, fee=None),
+        usage_event(start + 3, email="bob@example.com", cents=0.5, fee=None),
+        usage_event(start + 2, email="amy@example.com", model="a-model", cents=1, fee=None),
+    )
+    (month,) = ledger.months
+    assert [(r.user, r.model) for r in month.rows] == [
+        ("amy@example.com", "a-model"),
+        ("amy@example.com", "claude-4.5-sonnet"),
+        ("bob@example.com", "claude-4.5-sonnet"),
+        ("zed@example.com", "claude-4.5-sonnet"),
+    ]
+
+    merged = ledger.relabel_users(lambda row: "someone" if row.user != "amy@example.com" else "amy")
+    lines = list(charge_lines(merged))
+    assert [(line.row.user, line.row.model, line.row.requests) for line in lines] == [
+        ("amy", "a-model", 1),
+        ("amy", "claude-4.5-sonnet", 1),
+        ("someone", "claude-4.5-sonnet", 2),
+    ]
+    assert lines[-1].row.charged_cents == Decimal("3.0")
+    assert lines[-1].list_cents == Decimal("3.0")
+    assert lines[-1].row.input_tokens == 2000

@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import IO, TypeVar
 
-from cursor_billing.ledger import EXACT
+from cursor_billing.ledger import EXACT, token_total
 from cursor_billing.text import printable
 from cursor_billing.views.export import ChargeLine, UsageLine
 
@@ -113,12 +113,13 @@ def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str
             period = periods[line.billing_start, line.billing_end] = (
                 f"{account},{utc_text(line.billing_end)},{utc_text(line.billing_start)},Usage,"
             )
-        cost = dollars(line.charged_cents)
-        if line.token_based:
-            quantity = f"{line.tokens},Tokens"
+        row = line.row
+        cost = dollars(row.charged_cents)
+        if row.token_based:
+            quantity = f"{token_total(row)},Tokens"
         else:
-            quantity = f"{decimal_text(line.requests_costs)},Requests"
-        team, user, model = texts[line.team or ""], texts[line.user], texts[line.model]
+            quantity = f"{decimal_text(row.requests_costs)},Requests"
+        team, user, model = texts[row.team or ""], texts[row.user], texts[row.model]
         # The columns of FOCUS_COLUMNS in order. ChargeClass is null: no row corrects an
         # earlier billing period. ContractedCost, EffectiveCost and ListCost equal BilledCost:
         # no negotiated price is known, nothing prepaid is amortized, and with no
@@ -126,12 +127,12 @@ def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str
         # ConsumedQuantity/Unit; Resource* name the user, SubAccount* the team.
         out.write(
             f"{cost},{period},"
-            f"{texts[f'{line.model} on-demand usage']},Usage-Based,"
+            f"{texts[f'{row.model} on-demand usage']},Usage-Based,"
             f"{moments[line.charge_end]},{moments[line.charge_start]},"
             f"{quantity},{cost},{cost},{PROVIDER},{cost},{quantity},{PROVIDER},{PROVIDER},"
             f"{user},{user},User,{SERVICE_CATEGORY},{PROVIDER},{team},{team},"
-            f"{tags[line.source]},{model},{line.requests},"
-            f"{_list_dollars(line.list_cents, line.charged_cents, cost)}\r\n"
+            f"{tags[row.source]},{model},{row.requests},"
+            f"{_list_dollars(line.list_cents, row.charged_cents, cost)}\r\n"
         )
         written += 1
     return written
