@@ -584,13 +584,13 @@ def list_entries(
 ) -> list[CacheEntry]:
     """A row per cached month with its billable on-demand cost; an unreadable file gets a
     row with its error, so one bad month does not hide the others."""
+    from zoneinfo import ZoneInfo
+
+    from cursor_billing.ledger import fold_month
+
     entries = []
     for month in cache_dir.months():
         path = cache_dir.path_for(month)
-        from zoneinfo import ZoneInfo
-
-        from cursor_billing.ledger import fold_month
-
         try:
             cached = cache_dir.read_for_analysis(month)
             folded = fold_month(month, cached.events, ZoneInfo(cached.timezone or "UTC"))

@@ -101,18 +101,16 @@ def write_usage_csv(lines: Iterable[UsageLine], out: IO[str]) -> int:
 def write_focus_csv(lines: Iterable[ChargeLine], out: IO[str], account_name: str) -> int:
     """The FOCUS header and one row per charge; returns the number of rows."""
     csv.writer(out).writerow(FOCUS_COLUMNS)
-    # BillingAccountId .. ChargeClass: the same on every row of a billing period.
     account = f"{billing_account_id(account_name)},{csv_cell(account_name)},USD"
-    periods: dict[tuple[datetime, datetime], str] = {}
     # Few distinct values repeat on every row: each is formatted once.
     moments, texts, tags = _Memo(utc_text), _Memo(csv_cell), _Memo(_source_tags_cell)
+    # BillingAccountId .. ChargeClass: the same on every row of a billing period.
+    periods: _Memo[tuple[datetime, datetime]] = _Memo(
+        lambda span: f"{account},{moments[span[1]]},{moments[span[0]]},Usage,"
+    )
     written = 0
     for line in lines:
-        period = periods.get((line.billing_start, line.billing_end))
-        if period is None:
-            period = periods[line.billing_start, line.billing_end] = (
-                f"{account},{utc_text(line.billing_end)},{utc_text(line.billing_start)},Usage,"
-            )
+        period = periods[line.billing_start, line.billing_end]
         row = line.row
         cost = dollars(row.charged_cents)
         if row.token_based:

@@ -108,56 +108,39 @@ def _grouped(
 
 
 def _usage_line(start: date, end: date, rows: list[Row]) -> UsageLine:
-    first = rows[0]
-    if len(rows) == 1:  # the usual case: nothing to add up
-        return UsageLine(
-            start,
-            end,
-            first.team,
-            first.user,
-            first.model,
-            first.source,
-            first.requests,
-            first.input_tokens,
-            first.output_tokens,
-            first.cache_write_tokens,
-            first.cache_read_tokens,
-            EXACT.add(ZERO, first.list_cents) if first.token_based else None,
-            EXACT.add(ZERO, first.charged_cents),
-        )
-    list_rows = [row for row in rows if row.counts("list")]
-    with localcontext(EXACT):
-        return UsageLine(
-            period_start=start,
-            period_end=end,
-            team=first.team,
-            user=first.user,
-            model=first.model,
-            source=first.source,
-            requests=sum(row.requests for row in rows),
-            input_tokens=sum(row.input_tokens for row in rows),
-            output_tokens=sum(row.output_tokens for row in rows),
-            cache_write_tokens=sum(row.cache_write_tokens for row in rows),
-            cache_read_tokens=sum(row.cache_read_tokens for row in rows),
-            list_cents=sum((row.list_cents for row in list_rows), ZERO) if list_rows else None,
-            charged_cents=sum((row.charged_cents for row in rows), ZERO),
-        )
+    row = rows[0] if len(rows) == 1 else _summed(rows)
+    list_cents: Decimal | None = None  # of the token-based rows only: the list basis
+    for part in rows:
+        if part.token_based:
+            list_cents = EXACT.add(ZERO if list_cents is None else list_cents, part.list_cents)
+    return UsageLine(
+        start,
+        end,
+        row.team,
+        row.user,
+        row.model,
+        row.source,
+        row.requests,
+        row.input_tokens,
+        row.output_tokens,
+        row.cache_write_tokens,
+        row.cache_read_tokens,
+        list_cents,
+        EXACT.add(ZERO, row.charged_cents),
+    )
 
 
 def _charge_rows(ledger: Ledger) -> Iterator[Row]:
     """The rows in `ROW_ORDER`, one per charge key. The fold makes one row per key, so rows
     share a key only after a relabelling that gave two users one name: those are summed."""
     rows = sorted(ledger.rows(), key=ROW_ORDER)  # stored in that order: a quick sort
-    if len(set(map(ROW_ORDER, rows))) == len(rows):
-        yield from rows
-        return
     for _, group in groupby(rows, ROW_ORDER):
         same = list(group)
         yield same[0] if len(same) == 1 else _summed(same)
 
 
 def _summed(rows: list[Row]) -> Row:
-    """Rows of one charge key as one row."""
+    """Rows of one key as one row (its list cost: of every row, whatever its kind of call)."""
     first = rows[0]
     with localcontext(EXACT):
         return first._replace(
