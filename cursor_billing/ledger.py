@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from operator import attrgetter
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from cursor_billing.choices import CostBasis, DataSource, MonthStatus, Source
@@ -113,21 +113,129 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class MonthSums:
+    """One month's rows summed on one basis by what every report reads: (user, model) cells
+    [requests, cost, input, output, cache write, cache read], days and (day, model)
+    [requests, cost], (day, user) costs, sources [requests, cost] and their users, both bases'
+    totals and what the basis leaves out. A few thousand groups where the month has tens of
+    thousands of rows; a derived ledger file stores them beside the rows. Read-only."""
+
+    cells: dict[tuple[str, str], list]
+    days: dict[date, list]
+    day_users: dict[date, dict[str, Decimal]]
+    day_models: dict[date, dict[str, list]]
+    sources: dict[Source, list]
+    source_users: dict[Source, set[str]]
+    total_list: Decimal
+    total_charged: Decimal
+    left_requests: int  # on-demand requests the basis does not count
+    left_charged: Decimal  # and what Cursor charged for them
+
+
+def sum_month(rows: Iterable[Row], basis: CostBasis) -> MonthSums:
+    """The rows of one month summed (`MonthSums`); one pass of plain lists and exact decimals."""
+    with localcontext(EXACT):
+        return _sum_month(rows, basis == "charged")
+
+
+def _sum_month(rows: Iterable[Row], charged: bool) -> MonthSums:
+    zero = ZERO
+    cells: dict[tuple[str, str], list] = {}
+    days: dict[date, list] = {}
+    day_users: dict[date, dict[str, Decimal]] = {}
+    day_models: dict[date, dict[str, list]] = {}
+    sources: dict[Source, list] = {}
+    source_users: dict[Source, set[str]] = {}
+    total_list = total_charged = left_charged = zero
+    left_requests = 0
+    last_day: date | None = None
+    on_day: list[Any] = [0, zero]
+    users: dict[str, Decimal] = {}
+    models: dict[str, list[Any]] = {}
+    for row in rows:
+        (day, user, model, source, token_based, requests, i, o, cw, cr) = row[:10]
+        if token_based:
+            total_list += row.list_cents
+        total_charged += row.charged_cents
+        if not (token_based or charged):
+            left_requests += requests
+            left_charged += row.charged_cents
+            continue
+        cost = row.charged_cents if charged else row.list_cents
+        if day != last_day:
+            last_day = day
+            found = days.get(day)
+            if found is None:
+                on_day = days[day] = [0, zero]
+                users = day_users[day] = {}
+                models = day_models[day] = {}
+            else:
+                on_day, users, models = found, day_users[day], day_models[day]
+        cell = cells.get((user, model))
+        if cell is None:
+            cells[(user, model)] = [requests, zero + cost, i, o, cw, cr]
+        else:
+            cell[0] += requests
+            cell[1] += cost
+            cell[2] += i
+            cell[3] += o
+            cell[4] += cw
+            cell[5] += cr
+        on_day[0] += requests
+        on_day[1] += cost
+        users[user] = users.get(user, zero) + cost
+        on_model = models.get(model)
+        if on_model is None:
+            models[model] = [requests, zero + cost]
+        else:
+            on_model[0] += requests
+            on_model[1] += cost
+        on_source = sources.get(source)
+        if on_source is None:
+            sources[source] = [requests, zero + cost]
+            source_users[source] = {user}
+        else:
+            on_source[0] += requests
+            on_source[1] += cost
+            source_users[source].add(user)
+    return MonthSums(
+        cells,
+        days,
+        day_users,
+        day_models,
+        sources,
+        source_users,
+        total_list,
+        total_charged,
+        left_requests,
+        left_charged,
+    )
+
+
+@dataclass(frozen=True)
 class MonthLedger:
     """One cached month folded: its rows and what the fold had to say about it."""
 
     month: Month
     status: MonthStatus
     covered_end_ms: int  # the latest moment the month's cache covers
-    rows: tuple[Row, ...]
+    rows: Sequence[Row]  # a tuple, or rows a ledger file decodes when first read
     source: DataSource = "api"  # where the events came from (SPEC §6)
     not_finite: int = 0  # events whose cost is not a finite number: counted as 0
     negative: int = 0  # events with a negative cost
     warnings: tuple[str, ...] = ()
+    # The rows summed, per basis: made once when first asked, or given by a ledger file.
+    summed: dict[CostBasis, MonthSums] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:
         return self.status == "complete"
+
+    def sums(self, basis: CostBasis) -> MonthSums:
+        found = self.summed.get(basis)
+        if found is None:
+            found = self.summed[basis] = sum_month(self.rows, basis)
+        return found
 
 
 @dataclass(frozen=True)
@@ -169,6 +277,16 @@ class Ledger:
         that stream their output month by month."""
         for month in self.months:
             yield Ledger(self.timezone, (month,), self._relabel)
+
+    def month_sums(self, basis: CostBasis) -> Iterator[MonthSums]:
+        """Each month's rows summed (`MonthSums`), chronological; relabelled rows are summed
+        afresh, the month's own rows once."""
+        relabel = self._relabel
+        for month in self.months:
+            if relabel is None:
+                yield month.sums(basis)
+            else:
+                yield sum_month(map(relabel, month.rows), basis)
 
     def between(self, first: date, last: date) -> Ledger:
         """Only the rows of the days first..last (inclusive); months keep their place."""

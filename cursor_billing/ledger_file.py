@@ -1,29 +1,37 @@
 """The derived ledger file of a complete month (SPEC §6): the month's folded rows beside its cache
 file, so that a second `analyze` reads no JSON at all.
 
-`.MM-YYYY-usage-based-data.json.ledger` holds the `MonthLedger` in msgpack with the key it was
-folded under: the month file's size, mtime_ns and inode, the format version, the configured time
-zone and the team mapping's fingerprint. It is used only when every part of the key still
-matches; otherwise the month file is read and validated as always, and the ledger file rebuilt.
-A ledger file that is missing, broken, unreadable or not a regular file is ignored (and
-rewritten); failing to write one is never an error. Only complete months get one: their file
-no longer changes and their status does not depend on the clock."""
+`.MM-YYYY-usage-based-data.json.ledger` holds the `MonthLedger` in msgpack: its rows, and the
+rows summed on the configured basis (`MonthSums`), which is all a report of complete months
+reads; the rows are decoded only when a view asks for them (a checksum catches a damaged file
+when it is opened). With them, the key they were folded under: the month file's size, mtime_ns
+and inode, the format version, the configured time zone and the team mapping's fingerprint.
+It is used only when every part of the key still matches; otherwise the month file is read
+and validated as always, and the ledger file rebuilt. A ledger file that is missing, broken,
+unreadable or not a regular file is ignored (and rewritten); failing to write one is never an
+error. Only complete months get one: their file no longer changes and their status does not
+depend on the clock."""
 
 from __future__ import annotations
 
 import os
 import stat
+import zlib
+from collections.abc import Iterator, Sequence
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, overload
 
 import msgspec
 
 from cursor_billing.cache import CacheDir, write_private
-from cursor_billing.choices import DataSource
+from cursor_billing.choices import CostBasis, DataSource, Source
 from cursor_billing.errors import CacheError
-from cursor_billing.ledger import MonthLedger, Row
+from cursor_billing.ledger import MonthLedger, MonthSums, Row
 from cursor_billing.months import Month
 
-FORMAT_VERSION = 2  # 2: rows in `ROW_ORDER`
+FORMAT_VERSION = 3  # 2: rows in `ROW_ORDER`; 3: the month summed beside them
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -39,6 +47,59 @@ class LedgerKey(msgspec.Struct, frozen=True, array_like=True):
     teams: str | None  # `TeamMapping.fingerprint`, None without teams
 
 
+class _StoredSums(msgspec.Struct, array_like=True):
+    """`MonthSums` as lists, which msgpack stores without keys of several parts."""
+
+    basis: CostBasis
+    cells: list[tuple[str, str, int, Decimal, int, int, int, int]]  # user, model, then the cell
+    days: list[tuple[date, int, Decimal]]
+    day_users: list[tuple[date, dict[str, Decimal]]]
+    day_models: list[tuple[date, dict[str, tuple[int, Decimal]]]]
+    sources: list[tuple[Source, int, Decimal, list[str]]]  # with the source's users
+    total_list: Decimal
+    total_charged: Decimal
+    left_requests: int
+    left_charged: Decimal
+
+    @classmethod
+    def of(cls, basis: CostBasis, sums: MonthSums) -> _StoredSums:
+        return cls(
+            basis,
+            [(user, model, *cell) for (user, model), cell in sums.cells.items()],
+            [(day, *spend) for day, spend in sums.days.items()],
+            list(sums.day_users.items()),
+            [
+                (day, {model: (spend[0], spend[1]) for model, spend in models.items()})
+                for day, models in sums.day_models.items()
+            ],
+            [
+                (source, *spend, sorted(sums.source_users[source]))
+                for source, spend in sums.sources.items()
+            ],
+            sums.total_list,
+            sums.total_charged,
+            sums.left_requests,
+            sums.left_charged,
+        )
+
+    def sums(self) -> MonthSums:
+        return MonthSums(
+            {(user, model): list(cell) for user, model, *cell in self.cells},
+            {day: [requests, cost] for day, requests, cost in self.days},
+            dict(self.day_users),
+            {
+                day: {model: list(spend) for model, spend in models.items()}
+                for day, models in self.day_models
+            },
+            {source: [requests, cost] for source, requests, cost, _ in self.sources},
+            {source: set(users) for source, _, _, users in self.sources},
+            self.total_list,
+            self.total_charged,
+            self.left_requests,
+            self.left_charged,
+        )
+
+
 class _Stored(msgspec.Struct, array_like=True):
     key: LedgerKey
     zone: str  # the zone the month was fetched (and folded) in
@@ -48,7 +109,45 @@ class _Stored(msgspec.Struct, array_like=True):
     not_finite: int
     negative: int
     warnings: list[str]
-    rows: list[Row]
+    sums: _StoredSums
+    rows_crc: int  # zlib.crc32 of `rows`
+    rows: msgspec.Raw  # list[Row] in msgpack, decoded when first read
+
+
+class _StoredRows(Sequence[Row]):
+    """A ledger file's rows, decoded when a view first reads them."""
+
+    __slots__ = ("_raw", "_rows")
+
+    def __init__(self, raw: msgspec.Raw) -> None:
+        self._raw: msgspec.Raw | None = raw
+        self._rows: tuple[Row, ...] = ()
+
+    def _decoded(self) -> tuple[Row, ...]:
+        if self._raw is not None:
+            self._rows = tuple(_ROWS.decode(self._raw))
+            self._raw = None
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self._decoded())
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | Sequence[Row]:
+        return self._decoded()[index]
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._decoded() == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class StoredMonth(msgspec.Struct, frozen=True):
@@ -60,6 +159,7 @@ class StoredMonth(msgspec.Struct, frozen=True):
 
 
 _DECODER = msgspec.msgpack.Decoder(_Stored)
+_ROWS = msgspec.msgpack.Decoder(list[Row])
 _ENCODER = msgspec.msgpack.Encoder()
 
 
@@ -85,17 +185,18 @@ def load(cache_dir: CacheDir, month: Month, key: LedgerKey) -> StoredMonth | Non
         stored = _DECODER.decode(content)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError):
         return None
-    if stored.key != key:
+    if stored.key != key or zlib.crc32(stored.rows) != stored.rows_crc:
         return None
     ledger = MonthLedger(
         month,
         "complete",
         stored.covered_end_ms,
-        tuple(stored.rows),
+        _StoredRows(stored.rows),
         stored.source,
         stored.not_finite,
         stored.negative,
         tuple(stored.warnings),
+        {stored.sums.basis: stored.sums.sums()},
     )
     return StoredMonth(ledger, stored.zone, stored.read_warning)
 
@@ -106,11 +207,13 @@ def save(
     ledger: MonthLedger,
     zone: str,
     read_warning: str | None,
+    basis: CostBasis,
 ) -> None:
-    """Write the month's ledger file (0600, atomically) if the month is complete; a failure
-    only means the next run folds the month file again."""
+    """Write the month's ledger file (0600, atomically) if the month is complete, with its rows
+    summed on `basis`; a failure only means the next run folds the month file again."""
     if not ledger.complete:
         return
+    rows = _ENCODER.encode(list(ledger.rows))
     stored = _Stored(
         key,
         zone,
@@ -120,7 +223,9 @@ def save(
         ledger.not_finite,
         ledger.negative,
         list(ledger.warnings),
-        list(ledger.rows),
+        _StoredSums.of(basis, ledger.sums(basis)),
+        zlib.crc32(rows),
+        msgspec.Raw(rows),
     )
     try:
         write_private(cache_dir.ledger_path(ledger.month), _ENCODER.encode(stored))

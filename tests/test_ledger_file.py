@@ -181,3 +181,69 @@ def test_cache_ls_lists_no_ledger_file_and_purge_removes_it(cli, isolated):
     assert result.exit_code == 0
     assert not path.exists() and not _ledger_path(path).exists()
     assert _ledger_path(path.with_name("02-2026-usage-based-data.json")).exists()
+
+
+def _mixed_month(isolated: Path) -> Path:
+    """Several days, users, models, sources and both kinds of call, some charged apart."""
+    day = 86_400_000
+    events = [
+        usage_event(JAN + 3_600_000, cents=3.125, fee=0.5),
+        usage_event(JAN + 3_700_000, model="gpt-5", cents=1.25, chargedCents=2.5),
+        usage_event(JAN + day, email="bob@example.com", cents=0.75, isHeadless=True),
+        usage_event(JAN + day + 1, email="bob@example.com", isTokenBasedCall=False, cents=4),
+        usage_event(JAN + 9 * day, email="cy@example.com", model="gpt-5", cents=2, fee=None),
+        usage_event(JAN + 9 * day, email="ada@example.com", cents=5.5, cloudAgentId="agent-1"),
+    ]
+    return write_cache_file(isolated / "data", "01-2026", events, complete=True)
+
+
+def test_the_stored_sums_are_the_rows_summed_and_a_report_reads_no_row(isolated):
+    from cursor_billing.cache import CacheDir
+    from cursor_billing.ledger import sum_month
+    from cursor_billing.render.json import analysis_document
+    from cursor_billing.views.report import billing_report
+
+    _mixed_month(isolated)
+    settings = load_settings(data_dir=isolated / "data")
+    selection = MonthSelection((Month(2026, 1),))
+    folded = load_ledger(settings, selection, NOW)  # folds the month file, writes the file
+    key = ledger_file.month_key(CacheDir(settings.cache_dir), Month(2026, 1), "UTC", None)
+    assert key is not None
+    stored = ledger_file.load(CacheDir(settings.cache_dir), Month(2026, 1), key)
+    assert stored is not None and set(stored.ledger.summed) == {"list"}
+    assert stored.ledger.summed["list"] == sum_month(folded.months[0].rows, "list")
+    again = load_ledger(settings, selection, NOW)  # from the ledger file
+    rows = again.months[0].rows
+    report = billing_report(again)
+    assert rows._raw is not None  # type: ignore[attr-defined]  # never decoded
+    assert analysis_document(report) == analysis_document(billing_report(folded))
+    assert tuple(rows) == folded.months[0].rows  # and right when a view reads them
+
+
+def test_another_cost_basis_stores_its_own_sums(cli, isolated):
+    from cursor_billing.cache import CacheDir
+
+    path = _mixed_month(isolated)
+    listed = cli("analyze", "--json")
+    (isolated / "config.yaml").write_text("billing:\n  cost_basis: charged\n")
+    charged = cli("analyze", "--json")
+    cache_dir = CacheDir(load_settings(data_dir=isolated / "data").cache_dir)
+    key = ledger_file.month_key(cache_dir, Month(2026, 1), "UTC", None)
+    assert key is not None
+    stored = ledger_file.load(cache_dir, Month(2026, 1), key)
+    assert stored is not None and set(stored.ledger.summed) == {"charged"}
+    _edit_in_place(path, "3.125", "4.125")  # the ledger file is still the one read
+    assert cli("analyze", "--json").stdout == charged.stdout != listed.stdout
+
+
+def test_a_damaged_row_is_caught_and_the_ledger_file_rebuilt(cli, isolated):
+    path = _mixed_month(isolated)
+    derived = _ledger_path(path)
+    expected = cli("export", "--format", "csv")
+    assert expected.exit_code == 0, expected.stderr
+    content = derived.read_bytes()
+    at = content.rindex(b"bob@example.com")  # in the rows, stored last
+    derived.write_bytes(content[:at] + b"c" + content[at + 1 :])  # same length, "cob@..."
+    result = cli("export", "--format", "csv")
+    assert (result.exit_code, result.stdout) == (0, expected.stdout)
+    assert derived.read_bytes() == content  # written anew

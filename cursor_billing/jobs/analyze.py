@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from cursor_billing import ledger_file
 from cursor_billing.anonymize import pseudonyms
 from cursor_billing.cache import CacheDir
+from cursor_billing.choices import CostBasis
 from cursor_billing.errors import CacheError, UsageError
 from cursor_billing.ledger import Ledger, MonthLedger, fold_month
 from cursor_billing.months import Month
@@ -137,7 +138,7 @@ def load_ledger(
     with cycles_uncollected():
         for month in months:
             month_ledger, zone = _fold_cached(
-                cache_dir, month, now, warn, teams, since_ms, settings.timezone
+                cache_dir, month, now, warn, settings.cost_basis, teams, since_ms, settings.timezone
             )
             zones.add(zone)
             folded.append(month_ledger)
@@ -175,7 +176,7 @@ def recent_ledger(
         teams = team_mapping(settings) if ledger.has_teams else None
         cache_dir = CacheDir(settings.cache_dir)
         month_ledger, zone = _fold_cached(
-            cache_dir, previous, now, warn, teams, timezone=settings.timezone
+            cache_dir, previous, now, warn, settings.cost_basis, teams, timezone=settings.timezone
         )
         if zone == ledger.timezone:
             months[previous] = month_ledger
@@ -189,6 +190,7 @@ def _fold_cached(
     month: Month,
     now: datetime,
     warn: Warn,
+    basis: CostBasis,
     teams: TeamMapping | None = None,
     since_ms: int | None = None,
     timezone: str = "UTC",
@@ -196,17 +198,21 @@ def _fold_cached(
     """One cached month read and folded, and the zone it was fetched in. A complete month is
     read from its derived ledger file when that was folded from the month file as it is now
     (same file, time zone and teams); otherwise from the month file, and the ledger file is
-    (re)written. `since_ms` always reads the month file."""
+    (re)written, with the rows summed on `basis` (what the report reads)."""
     key = None
     if since_ms is None:
         fingerprint = teams.fingerprint if teams else None
         key = ledger_file.month_key(cache_dir, month, timezone, fingerprint)
         stored = None if key is None else ledger_file.load(cache_dir, month, key)
-        if stored is not None:
+        if key is not None and stored is not None:
             if stored.read_warning:
                 warn(stored.read_warning)
             for warning in stored.ledger.warnings:
                 warn(warning)
+            if basis not in stored.ledger.summed:  # summed on the other basis: store this one
+                ledger_file.save(
+                    cache_dir, key, stored.ledger, stored.zone, stored.read_warning, basis
+                )
             return stored.ledger, stored.zone
     cached = cache_dir.read_for_analysis(month)
     zone = cached.timezone or "UTC"  # files of the original script: UTC
@@ -225,7 +231,7 @@ def _fold_cached(
     for warning in month_ledger.warnings:
         warn(warning)
     if key is not None:
-        ledger_file.save(cache_dir, key, month_ledger, zone, cached.warning)
+        ledger_file.save(cache_dir, key, month_ledger, zone, cached.warning, basis)
     return month_ledger, zone
 
 

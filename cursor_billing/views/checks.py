@@ -154,14 +154,9 @@ def anomalies(ledger: Ledger, basis: CostBasis, config: Anomalies) -> tuple[Anom
         return ()
     latest = ledger.months[-1]
     loaded = set(ledger.labels)
-    charged = basis == "charged"
     costs: dict[date, dict[str, Decimal]] = {}
-    for row in ledger.rows(basis):
-        users = costs.get(row.day)
-        if users is None:
-            users = costs[row.day] = {}
-        cost = row.charged_cents if charged else row.list_cents
-        users[row.user] = users.get(row.user, ZERO) + cost
+    for sums in ledger.month_sums(basis):
+        costs.update(sums.day_users)
     elapsed = elapsed_in_month(latest.month, moment_of(latest), ledger.timezone)
     last_day = date(latest.month.year, latest.month.month, 1) + timedelta(
         days=elapsed.whole_days - (1 if elapsed.whole_days and not elapsed.fraction else 0)

@@ -244,10 +244,10 @@ class _Cells:
 
 @dataclass
 class _Sums:
-    """Everything the report's sections sum from rows, built in one pass over the ledger: the
-    (month, user, model) cells, the days, the sources, both bases' totals and what the basis
-    leaves out. The pass adds plain lists of ints and exact decimals (the caller's context is
-    `EXACT`, so `+` never rounds); Tallies are made once per group at the end."""
+    """Everything the report's sections sum from rows: the (month, user, model) cells, the
+    days, the sources, both bases' totals and what the basis leaves out; each month's
+    `MonthSums` (made once per month, or read from its ledger file) put together, with Tallies
+    made once per group."""
 
     cells: _Cells
     days: dict[date, Tally]
@@ -265,75 +265,40 @@ class _Sums:
 
     @classmethod
     def _of(cls, ledger: Ledger, basis: CostBasis) -> _Sums:
-        charged, zero = basis == "charged", ZERO
-        month_of: dict[date, dict[tuple[str, str], list]] = {}
-        by_month: dict[Month, dict[tuple[str, str], list]] = {m: {} for m in ledger.labels}
-        days: dict[date, list] = {}
+        by_month: dict[Month, dict[tuple[str, str], Tally]] = {}
+        days: dict[date, Tally] = {}
         day_users: dict[date, dict[str, Decimal]] = {}
-        day_models: dict[date, dict[str, list]] = {}
+        day_models: dict[date, dict[str, Tally]] = {}
         sources: dict[Source, list] = {}
         source_users: dict[Source, set[str]] = {}
-        total_list = total_charged = ZERO
-        left_requests, left_charged = 0, ZERO
-        for row in ledger.rows():
-            (day, user, model, source, token_based, requests, i, o, cw, cr) = row[:10]
-            if token_based:
-                total_list += row.list_cents
-            total_charged += row.charged_cents
-            if not (token_based or charged):
-                left_requests += requests
-                left_charged += row.charged_cents
-                continue
-            cost = row.charged_cents if charged else row.list_cents
-            cells = month_of.get(day)
-            if cells is None:
-                cells = month_of[day] = by_month[Month(day.year, day.month)]
-                days[day] = [0, ZERO]
-                day_users[day] = {}
-                day_models[day] = {}
-            cell = cells.get((user, model))
-            if cell is None:
-                cells[(user, model)] = [requests, zero + cost, i, o, cw, cr]
-            else:
-                cell[0] += requests
-                cell[1] += cost
-                cell[2] += i
-                cell[3] += o
-                cell[4] += cw
-                cell[5] += cr
-            on_day = days[day]
-            on_day[0] += requests
-            on_day[1] += cost
-            users = day_users[day]
-            users[user] = users.get(user, ZERO) + cost
-            models = day_models[day]
-            on_model = models.get(model)
-            if on_model is None:
-                models[model] = [requests, zero + cost]
-            else:
-                on_model[0] += requests
-                on_model[1] += cost
-            on_source = sources.get(source)
-            if on_source is None:
-                sources[source] = [requests, zero + cost]
-                source_users[source] = {user}
-            else:
-                on_source[0] += requests
-                on_source[1] += cost
-                source_users[source].add(user)
+        total_list = total_charged = left_charged = ZERO
+        left_requests = 0
+        for month, sums in zip(ledger.labels, ledger.month_sums(basis), strict=True):
+            by_month[month] = {key: Tally(*cell) for key, cell in sums.cells.items()}
+            days.update((day, Tally(*spend)) for day, spend in sums.days.items())
+            day_users.update(sums.day_users)
+            day_models.update(
+                (day, {model: Tally(*spend) for model, spend in models.items()})
+                for day, models in sums.day_models.items()
+            )
+            for source, (requests, cost) in sums.sources.items():
+                on_source = sources.get(source)
+                if on_source is None:
+                    sources[source] = [requests, cost]
+                    source_users[source] = set(sums.source_users[source])
+                else:
+                    on_source[0] += requests
+                    on_source[1] += cost
+                    source_users[source] |= sums.source_users[source]
+            total_list += sums.total_list
+            total_charged += sums.total_charged
+            left_requests += sums.left_requests
+            left_charged += sums.left_charged
         return cls(
-            cells=_Cells(
-                {
-                    month: {key: Tally(*cell) for key, cell in cells.items()}
-                    for month, cells in by_month.items()
-                }
-            ),
-            days={day: Tally(*spend) for day, spend in days.items()},
+            cells=_Cells(by_month),
+            days=days,
             day_users=day_users,
-            day_models={
-                day: {model: Tally(*spend) for model, spend in models.items()}
-                for day, models in day_models.items()
-            },
+            day_models=day_models,
             sources={source: Tally(*spend) for source, spend in sources.items()},
             source_users=source_users,
             totals={"list": total_list, "charged": total_charged},
