@@ -6,7 +6,6 @@ from __future__ import annotations
 import mmap
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -518,7 +517,7 @@ def write_private(path: Path, content: bytes) -> None:
     tool writes a file (cache, journal start, report, exports). The temporary file has a random
     name and is created fresh, never through an existing file or link, so in a shared folder
     nobody can pre-create it; the rename then replaces `path` itself, never a link's target."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    temporary = _temporary_beside(path)
     try:
         ensure_private_dir(path.parent)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
@@ -634,7 +633,7 @@ def private_output(path: Path) -> Iterator[BinaryIO]:
         )
     if found is not None and not stat.S_ISREG(found.st_mode):
         raise CacheError(f"refusing to write {path}: it is not a regular file")
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    temporary = _temporary_beside(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
     try:
         ensure_private_dir(path.parent)
@@ -654,3 +653,10 @@ def private_output(path: Path) -> Iterator[BinaryIO]:
         temporary.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A fresh name beside `path` for a file written whole, then renamed over it."""
+    import secrets  # hashlib and hmac: only a run that writes a file loads them
+
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")

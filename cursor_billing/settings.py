@@ -190,11 +190,11 @@ def _with_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
 
 def _environment(environ: Mapping[str, str], dotenv_files: list[Path]) -> dict[str, str]:
     """Real environment variables win over `.env` files; later files win over earlier ones."""
-    from dotenv import dotenv_values
-
     merged: dict[str, str] = {}
     for path in dotenv_files:
         if path.is_file():
+            from dotenv import dotenv_values
+
             merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     merged.update(environ)
     return merged

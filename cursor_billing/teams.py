@@ -8,7 +8,6 @@ files can be keyed on it. E-mails match case-insensitively; anyone unknown is `U
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ def teams_from_file(path: Path) -> TeamMapping:
     def team_of(email: str, timestamp_ms: int) -> str:
         return teams.get(email.lower(), UNASSIGNED)
 
-    return TeamMapping(team_of, "file:" + hashlib.sha256(content).hexdigest())
+    return TeamMapping(team_of, "file:" + _digest(content))
 
 
 def read_teams_csv(content: bytes, path: Path) -> dict[str, str]:
@@ -180,7 +179,7 @@ def teams_from_groups(content: bytes) -> TeamMapping:
                 return stint.team
         return UNASSIGNED
 
-    return TeamMapping(team_of, "billing_groups:" + hashlib.sha256(content).hexdigest())
+    return TeamMapping(team_of, "billing_groups:" + _digest(content))
 
 
 def billing_groups_path(data_dir: Path) -> Path:
@@ -223,3 +222,9 @@ def team_mapping(settings: Settings) -> TeamMapping | None:
     if settings.teams_file is None:
         return None
     return teams_from_file(settings.teams_file)
+
+
+def _digest(content: bytes) -> str:
+    import hashlib  # only a run with teams loads it
+
+    return hashlib.sha256(content).hexdigest()

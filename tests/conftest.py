@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from cursor_billing import console
 from cursor_billing.cli import app
 
 CURSOR_VARIABLES = (
@@ -29,7 +30,11 @@ def isolated(tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    return work
+    yield work
+    # The consoles are made when first used and then read their width from the environment
+    # of that moment: each test gets its own, as each run of the CLI does.
+    for name in ("stdout", "stderr"):
+        vars(console).pop(name, None)
 
 
 @pytest.fixture

@@ -125,3 +125,39 @@ def test_no_command_imports_another_command():
             not in ("cursor_billing.commands.common", f"cursor_billing.commands.{path.stem}")
         }
         assert not others, f"{path.name} imports {others}"
+
+
+def test_a_piped_analyze_json_loads_only_what_it_uses(isolated):
+    """A script's `analyze --json` (stdout and stderr piped) pays for no rich, no hashing and
+    no .env reader: each costs start-up time on every run of a cron job."""
+    from tests.helpers import usage_event, write_cache_file
+
+    write_cache_file(isolated / "data", "01-2026", [usage_event(1767225600000)], complete=True)
+    code = (
+        "import sys; from cursor_billing.cli import main; "
+        "sys.argv = ['cursor-billing', 'analyze', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "sys.stderr.write(repr(sorted(loaded & {'rich', 'hashlib', 'secrets', 'dotenv'})))"
+    )
+    runs = [  # the first run writes the ledger file (a fresh name: `secrets`), the second reads it
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert all('"schema_version": 2' in run.stdout for run in runs)
+    assert runs[0].stderr.endswith("['hashlib', 'secrets']"), runs[0].stderr
+    assert runs[1].stderr.endswith("[]"), runs[1].stderr
+
+
+def test_warnings_are_styled_on_a_terminal_and_plain_in_a_pipe(monkeypatch, capsys):
+    from cursor_billing import console
+
+    console.warn("[b]bold?[/b] \x1b[31mred")
+    assert capsys.readouterr().err == "Warning: [b]bold?[/b] \\x1b[31mred\n"
+    from rich.console import Console
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setattr(console, "stderr", Console(stderr=True), raising=False)  # sees it
+    console.error("it failed", hint="try again")
+    err = capsys.readouterr().err
+    assert "\x1b[" in err and "Error:" in err and "it failed" in err and "try again" in err

@@ -11,7 +11,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cursor_billing import ledger_file
-from cursor_billing.anonymize import pseudonyms
 from cursor_billing.cache import CacheDir
 from cursor_billing.choices import CostBasis
 from cursor_billing.errors import CacheError, UsageError
@@ -156,6 +155,8 @@ def load_ledger(
         )
     ledger = Ledger(zone, tuple(folded), has_teams=teams is not None)
     if anonymize:
+        from cursor_billing.anonymize import pseudonyms
+
         pseudonym = pseudonyms(settings.data_dir)
         ledger = ledger.relabel_users(lambda row: pseudonym(row.user))
     return ledger

@@ -13,12 +13,12 @@ from cursor_billing.ledger import EXACT
 from cursor_billing.months import Month
 from cursor_billing.views.checks import Anomaly, BudgetResult
 from cursor_billing.views.forecast import Forecast
-from cursor_billing.views.reconcile import Reconciliation
 from cursor_billing.views.report import BillingReport, DaySpend, TokenCounts
 
 if TYPE_CHECKING:
     from cursor_billing.jobs.check import CheckResult
     from cursor_billing.jobs.daily import DailyResult
+    from cursor_billing.views.reconcile import Reconciliation
 
 Number = Callable[[Decimal | None], Any]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -220,4 +219,5 @@ def _median_mean(history: list[dict[str, Decimal]]) -> Decimal:
     if not spent:
         return ZERO
     middle = spent[(len(spent) - 1) // 2 : len(spent) // 2 + 1]
-    return statistics.median([_RATIO.divide(total, len(history)) for total in middle])
+    means = [_RATIO.divide(total, len(history)) for total in middle]
+    return means[0] if len(means) == 1 else (means[0] + means[1]) / 2  # as statistics.median
