@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
@@ -116,13 +116,15 @@ class Tally:
 class MonthSums:
     """One month's rows summed on one basis by what every report reads: (user, model) cells
     [requests, cost, input, output, cache write, cache read], days and (day, model)
-    [requests, cost], (day, user) costs, sources [requests, cost] and their users, both bases'
-    totals and what the basis leaves out. A few thousand groups where the month has tens of
-    thousands of rows; a derived ledger file stores them beside the rows. Read-only."""
+    [requests, cost], (day, user) costs and each day's spenders, sources [requests, cost] and
+    their users, both bases' totals and what the basis leaves out. A few thousand groups where
+    the month has tens of thousands of rows; a derived ledger file stores them beside the
+    rows. Read-only."""
 
     cells: dict[tuple[str, str], list]
     days: dict[date, list]
-    day_users: dict[date, dict[str, Decimal]]
+    day_users: Mapping[date, Mapping[str, Decimal]]  # a ledger file decodes it when first read
+    day_spenders: dict[date, tuple[int, str]]  # how many users; who spent most (ties: by name)
     day_models: dict[date, dict[str, list]]
     sources: dict[Source, list]
     source_users: dict[Source, set[str]]
@@ -198,10 +200,15 @@ def _sum_month(rows: Iterable[Row], charged: bool) -> MonthSums:
             on_source[0] += requests
             on_source[1] += cost
             source_users[source].add(user)
+    day_spenders = {
+        day: (len(users), min(users.items(), key=_most_spent)[0])
+        for day, users in day_users.items()
+    }
     return MonthSums(
         cells,
         days,
         day_users,
+        day_spenders,
         day_models,
         sources,
         source_users,
@@ -210,6 +217,10 @@ def _sum_month(rows: Iterable[Row], charged: bool) -> MonthSums:
         left_requests,
         left_charged,
     )
+
+
+def _most_spent(spend: tuple[str, Decimal]) -> tuple[Decimal, str]:
+    return -spend[1], spend[0]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +53,8 @@ class _StoredSums(msgspec.Struct, array_like=True):
     basis: CostBasis
     cells: list[tuple[str, str, int, Decimal, int, int, int, int]]  # user, model, then the cell
     days: list[tuple[date, int, Decimal]]
-    day_users: list[tuple[date, dict[str, Decimal]]]
+    day_users: msgspec.Raw  # list[tuple[date, dict[str, Decimal]]], decoded when first read
+    day_spenders: list[tuple[date, int, str]]
     day_models: list[tuple[date, dict[str, tuple[int, Decimal]]]]
     sources: list[tuple[Source, int, Decimal, list[str]]]  # with the source's users
     total_list: Decimal
@@ -67,7 +68,8 @@ class _StoredSums(msgspec.Struct, array_like=True):
             basis,
             [(user, model, *cell) for (user, model), cell in sums.cells.items()],
             [(day, *spend) for day, spend in sums.days.items()],
-            list(sums.day_users.items()),
+            msgspec.Raw(_ENCODER.encode(list(sums.day_users.items()))),
+            [(day, *spenders) for day, spenders in sums.day_spenders.items()],
             [
                 (day, {model: (spend[0], spend[1]) for model, spend in models.items()})
                 for day, models in sums.day_models.items()
@@ -86,7 +88,8 @@ class _StoredSums(msgspec.Struct, array_like=True):
         return MonthSums(
             {(user, model): list(cell) for user, model, *cell in self.cells},
             {day: [requests, cost] for day, requests, cost in self.days},
-            dict(self.day_users),
+            _StoredDayUsers(self.day_users),
+            {day: (users, top) for day, users, top in self.day_spenders},
             {
                 day: {model: list(spend) for model, spend in models.items()}
                 for day, models in self.day_models
@@ -98,6 +101,32 @@ class _StoredSums(msgspec.Struct, array_like=True):
             self.left_requests,
             self.left_charged,
         )
+
+
+class _StoredDayUsers(Mapping[date, Mapping[str, Decimal]]):
+    """A ledger file's (day, user) costs, decoded when a view first reads them (the
+    anomalies, on the latest months only)."""
+
+    __slots__ = ("_raw", "_days")
+
+    def __init__(self, raw: msgspec.Raw) -> None:
+        self._raw: msgspec.Raw | None = raw
+        self._days: dict[date, dict[str, Decimal]] = {}
+
+    def _decoded(self) -> dict[date, dict[str, Decimal]]:
+        if self._raw is not None:
+            self._days = dict(_DAY_USERS.decode(self._raw))
+            self._raw = None
+        return self._days
+
+    def __getitem__(self, day: date) -> Mapping[str, Decimal]:
+        return self._decoded()[day]
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
 
 
 class _Stored(msgspec.Struct, array_like=True):
@@ -160,6 +189,7 @@ class StoredMonth(msgspec.Struct, frozen=True):
 
 _DECODER = msgspec.msgpack.Decoder(_Stored)
 _ROWS = msgspec.msgpack.Decoder(list[Row])
+_DAY_USERS = msgspec.msgpack.Decoder(list[tuple[date, dict[str, Decimal]]])
 _ENCODER = msgspec.msgpack.Encoder()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Context, Decimal
@@ -153,7 +154,7 @@ def anomalies(ledger: Ledger, basis: CostBasis, config: Anomalies) -> tuple[Anom
         return ()
     latest = ledger.months[-1]
     loaded = set(ledger.labels)
-    costs: dict[date, dict[str, Decimal]] = {}
+    costs: dict[date, Mapping[str, Decimal]] = {}
     for sums in ledger.month_sums(basis):
         costs.update(sums.day_users)
     elapsed = elapsed_in_month(latest.month, moment_of(latest), ledger.timezone)
@@ -197,7 +198,7 @@ def anomalies(ledger: Ledger, basis: CostBasis, config: Anomalies) -> tuple[Anom
     return tuple(found)
 
 
-def _mean_of(user: str, history: list[dict[str, Decimal]]) -> Decimal:
+def _mean_of(user: str, history: list[Mapping[str, Decimal]]) -> Decimal:
     """A user's mean daily spend over the baseline days (0 when they spent nothing then)."""
     total: Decimal | None = None
     for day_costs in history:
@@ -207,7 +208,7 @@ def _mean_of(user: str, history: list[dict[str, Decimal]]) -> Decimal:
     return ZERO if total is None else _RATIO.divide(total, len(history))
 
 
-def _median_mean(history: list[dict[str, Decimal]]) -> Decimal:
+def _median_mean(history: list[Mapping[str, Decimal]]) -> Decimal:
     """The median of every user's mean over the baseline days, among users who spent something
     then (0 when none did). Dividing by the number of days keeps the order, so only the one or
     two middle sums are turned into means."""

@@ -251,7 +251,7 @@ class _Sums:
 
     cells: _Cells
     days: dict[date, Tally]
-    day_users: dict[date, dict[str, Decimal]]
+    day_spenders: dict[date, tuple[int, str]]  # how many users; who spent most
     day_models: dict[date, dict[str, Tally]]
     sources: dict[Source, Tally]
     source_users: dict[Source, set[str]]
@@ -267,7 +267,7 @@ class _Sums:
     def _of(cls, ledger: Ledger, basis: CostBasis) -> _Sums:
         by_month: dict[Month, dict[tuple[str, str], Tally]] = {}
         days: dict[date, Tally] = {}
-        day_users: dict[date, dict[str, Decimal]] = {}
+        day_spenders: dict[date, tuple[int, str]] = {}
         day_models: dict[date, dict[str, Tally]] = {}
         sources: dict[Source, list] = {}
         source_users: dict[Source, set[str]] = {}
@@ -276,7 +276,7 @@ class _Sums:
         for month, sums in zip(ledger.labels, ledger.month_sums(basis), strict=True):
             by_month[month] = {key: Tally(*cell) for key, cell in sums.cells.items()}
             days.update((day, Tally(*spend)) for day, spend in sums.days.items())
-            day_users.update(sums.day_users)
+            day_spenders.update(sums.day_spenders)
             day_models.update(
                 (day, {model: Tally(*spend) for model, spend in models.items()})
                 for day, models in sums.day_models.items()
@@ -297,7 +297,7 @@ class _Sums:
         return cls(
             cells=_Cells(by_month),
             days=days,
-            day_users=day_users,
+            day_spenders=day_spenders,
             day_models=day_models,
             sources={source: Tally(*spend) for source, spend in sources.items()},
             source_users=source_users,
@@ -617,7 +617,7 @@ def daily(ledger: Ledger, basis: CostBasis, sums: _Sums | None = None) -> tuple[
     if not ledger.months or ledger.as_of_ms is None:
         return ()
     sums = sums or _Sums.of(ledger, basis)
-    days, day_users, day_models = sums.days, sums.day_users, sums.day_models
+    days, day_spenders, day_models = sums.days, sums.day_spenders, sums.day_models
     first = ledger.months[0].month
     day = date(first.year, first.month, 1)
     last = datetime.fromtimestamp(ledger.as_of_ms / 1000, ledger.zone).date()
@@ -626,15 +626,14 @@ def daily(ledger: Ledger, basis: CostBasis, sums: _Sums | None = None) -> tuple[
     while day <= last:
         if Month(day.year, day.month) in analyzed:
             tally = days.get(day) or Tally()
-            users = day_users.get(day, {})
-            top_user = min(users.items(), key=lambda i: (-i[1], i[0]))[0] if users else None
+            users, top_user = day_spenders.get(day, (0, None))
             models = day_models.get(day)
             rows.append(
                 DaySpend(
                     day,
                     tally.cost_cents,
                     tally.requests,
-                    len(users),
+                    users,
                     top_user,
                     top_model(models) if models else None,
                 )
