@@ -18,6 +18,8 @@ from operator import attrgetter
 from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from cursor_billing.choices import CostBasis, DataSource, MonthStatus, Source
 from cursor_billing.events import EventBatches, Money, UsageEvent, is_on_demand_kind
 from cursor_billing.months import Month
@@ -88,8 +90,7 @@ def token_total(counts: _TokenBuckets) -> int:
     )
 
 
-@dataclass
-class Tally:
+class Tally(msgspec.Struct):
     """Requests, cost and tokens of a group of rows on one basis."""
 
     requests: int = 0
@@ -112,8 +113,7 @@ class Tally:
         return token_total(self)
 
 
-@dataclass(frozen=True)
-class MonthSums:
+class MonthSums(msgspec.Struct, frozen=True):
     """One month's rows summed on one basis by what every report reads: (user, model) cells
     [requests, cost, input, output, cache write, cache read], days and (day, model)
     [requests, cost], (day, user) costs and each day's spenders, sources [requests, cost] and

@@ -4,9 +4,10 @@ their split into API windows of at most 30 days (SPEC §4)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from cursor_billing.errors import UsageError
 
@@ -18,8 +19,7 @@ _ISO_LABEL = re.compile(r"(\d{4})-(\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True, order=True)
-class Month:
+class Month(msgspec.Struct, frozen=True, order=True):
     year: int
     month: int
 
@@ -68,8 +68,7 @@ class Month:
 FIRST_MONTH = Month(2023, 1)  # Cursor's Admin API holds nothing older
 
 
-@dataclass(frozen=True)
-class MonthWindow:
+class MonthWindow(msgspec.Struct, frozen=True):
     """One API request range: both bounds inclusive, epoch milliseconds."""
 
     start_ms: int

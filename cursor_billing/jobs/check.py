@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from msgspec import structs
+
 from cursor_billing.anonymize import pseudonyms
 from cursor_billing.choices import CostBasis
 from cursor_billing.jobs.analyze import (
@@ -92,7 +94,7 @@ def _anonymized(result: CheckResult, pseudonym: Callable[[str], str]) -> CheckRe
     """The same result with every e-mail (budget names, anomalies, their reasons, the
     forecast's users) replaced by its pseudonym."""
     anomalies = tuple(
-        replace(
+        structs.replace(
             anomaly,
             email=pseudonym(anomaly.email),
             reason=anomaly.reason.replace(anomaly.email, pseudonym(anomaly.email)),
@@ -100,15 +102,15 @@ def _anonymized(result: CheckResult, pseudonym: Callable[[str], str]) -> CheckRe
         for anomaly in result.anomalies
     )
     budgets = tuple(
-        replace(budget, name=pseudonym(budget.name))
+        structs.replace(budget, name=pseudonym(budget.name))
         if budget.scope == "user" and budget.name
         else budget
         for budget in result.budgets
     )
     projection = result.forecast
     if projection is not None:
-        users = tuple(replace(row, name=pseudonym(row.name)) for row in projection.users)
-        projection = replace(projection, users=users)
+        users = tuple(structs.replace(row, name=pseudonym(row.name)) for row in projection.users)
+        projection = structs.replace(projection, users=users)
     return replace(
         result, anomalies=anomalies, budgets=budgets, forecast=projection, anonymized=True
     )

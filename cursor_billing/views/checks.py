@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Context, Decimal
 from typing import Literal
+
+import msgspec
 
 from cursor_billing.choices import CostBasis
 from cursor_billing.ledger import ZERO, Ledger
@@ -22,8 +23,7 @@ FINDING_STATUSES: frozenset[BudgetStatus] = frozenset({"over", "forecast_over"})
 _RATIO = Context(prec=28)
 
 
-@dataclass(frozen=True)
-class BudgetResult:
+class BudgetResult(msgspec.Struct, frozen=True):
     scope: BudgetScope
     name: str | None  # the e-mail or team; None for the total
     limit_cents: Decimal
@@ -36,8 +36,7 @@ class BudgetResult:
         return self.status in FINDING_STATUSES
 
 
-@dataclass(frozen=True)
-class Anomaly:
+class Anomaly(msgspec.Struct, frozen=True):
     email: str
     day: date
     cost_cents: Decimal

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal
+
+import msgspec
 
 from cursor_billing.choices import CostBasis
 from cursor_billing.ledger import ZERO, Ledger, MonthLedger
@@ -22,8 +23,7 @@ LOW_PERCENTILE, HIGH_PERCENTILE = Decimal("0.2"), Decimal("0.8")
 _RATIO = Context(prec=28)
 
 
-@dataclass(frozen=True)
-class ForecastRow:
+class ForecastRow(msgspec.Struct, frozen=True):
     """One user's (`name` = e-mail) or team's month so far and projection."""
 
     name: str
@@ -31,8 +31,7 @@ class ForecastRow:
     projected_cents: Decimal
 
 
-@dataclass(frozen=True)
-class Forecast:
+class Forecast(msgspec.Struct, frozen=True):
     month: Month
     as_of: datetime
     month_to_date_cents: Decimal
@@ -45,8 +44,7 @@ class Forecast:
     teams: tuple[ForecastRow, ...] = ()  # empty without teams
 
 
-@dataclass(frozen=True)
-class Elapsed:
+class Elapsed(msgspec.Struct, frozen=True):
     """How far into its month a moment is: `whole_days` finished days, then `fraction` of the
     day in progress (0 ≤ fraction < 1)."""
 
@@ -156,8 +154,7 @@ def forecast(ledger: Ledger, basis: CostBasis) -> Forecast | None:
     )
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(msgspec.Struct, frozen=True):
     """Which days set the rate and which are still to come, for one month and one moment."""
 
     month_days: tuple[date, ...]  # the month's days up to today

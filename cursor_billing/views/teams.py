@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
+
+import msgspec
 
 from cursor_billing.choices import CostBasis
 from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
@@ -14,8 +15,7 @@ from cursor_billing.months import Month
 UNASSIGNED = "Unassigned"
 
 
-@dataclass(frozen=True)
-class TeamSpend:
+class TeamSpend(msgspec.Struct, frozen=True):
     team: str
     cost_cents: Decimal
     requests: int
@@ -24,16 +24,14 @@ class TeamSpend:
     by_month: Mapping[Month, Decimal]  # every analyzed month, chronological
 
 
-@dataclass(frozen=True)
-class MonthTeam:
+class MonthTeam(msgspec.Struct, frozen=True):
     month: Month
     team: str
     cost_cents: Decimal
     requests: int
 
 
-@dataclass(frozen=True)
-class TeamViews:
+class TeamViews(msgspec.Struct, frozen=True):
     """What the report shows of teams: each team overall, each team in each month, and the
     team of each user (the one with most of their spend in the analyzed months)."""
 
