@@ -273,15 +273,20 @@ class Ledger:
 
     def rows(self, basis: CostBasis | None = None) -> Iterator[Row]:
         """Every row, or with a basis only the rows it counts; relabelled if asked."""
+        return self._rows_of(self.months, basis)
+
+    def month_rows(self, month: Month, basis: CostBasis | None = None) -> Iterator[Row]:
+        """The rows of one month (a month's rows are all of its own days): the other months'
+        rows are not read, nor decoded from their ledger files."""
+        return self._rows_of([m for m in self.months if m.month == month], basis)
+
+    def _rows_of(self, months: Iterable[MonthLedger], basis: CostBasis | None) -> Iterator[Row]:
         relabel = self._relabel
-        for month in self.months:
+        for month in months:
             for row in month.rows:
                 if basis is not None and not (row.token_based or basis == "charged"):
                     continue
                 yield relabel(row) if relabel else row
-
-    def month_rows(self, month: Month, basis: CostBasis | None = None) -> Iterator[Row]:
-        return (row for row in self.rows(basis) if Month(row.day.year, row.day.month) == month)
 
     def per_month(self) -> Iterator[Ledger]:
         """Each month alone, as a ledger that keeps the relabelling, chronological: for views

@@ -247,3 +247,15 @@ def test_a_damaged_row_is_caught_and_the_ledger_file_rebuilt(cli, isolated):
     result = cli("export", "--format", "csv")
     assert (result.exit_code, result.stdout) == (0, expected.stdout)
     assert derived.read_bytes() == content  # written anew
+
+
+def test_a_month_s_rows_are_read_without_decoding_the_other_months(isolated):
+    _month(isolated)
+    _month(isolated, "02-2026")
+    settings = load_settings(data_dir=isolated / "data")
+    selection = MonthSelection((Month(2026, 1), Month(2026, 2)))
+    load_ledger(settings, selection, NOW)  # writes both ledger files
+    ledger = load_ledger(settings, selection, NOW)
+    january, february = (month.rows for month in ledger.months)
+    assert len(list(ledger.month_rows(Month(2026, 2), "list"))) == 2
+    assert january._raw is not None and february._raw is None  # type: ignore[attr-defined]
