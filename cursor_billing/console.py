@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from cursor_billing.text import printable
@@ -48,20 +49,30 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def print_data(data: str | bytes) -> None:
+def print_data(data: str | bytes | Iterable[bytes]) -> None:
     """Plain text for scripts (JSON, a path) on stdout: no styling, no wrapping, and none of
     rich's per-line work, which costs seconds on a large JSON document. UTF-8 bytes (a JSON
-    document) go to the stream's buffer as they are, not copied to text first."""
+    document, whole or in pieces) go to the stream's buffer as they are, not copied to text
+    first."""
     out = sys.stdout
-    buffer = getattr(out, "buffer", None)
-    if isinstance(data, bytes) and buffer is not None:
+    if isinstance(data, str):
+        out.write(data + "\n")
         out.flush()
-        buffer.write(data)
+        return
+    pieces = [data] if isinstance(data, bytes) else data
+    buffer = getattr(out, "buffer", None)
+    out.flush()
+    for piece in pieces:
+        if buffer is None:
+            out.write(piece.decode())
+        else:
+            buffer.write(piece)
+    if buffer is None:
+        out.write("\n")
+        out.flush()
+    else:
         buffer.write(b"\n")
         buffer.flush()
-        return
-    out.write((data.decode() if isinstance(data, bytes) else data) + "\n")
-    out.flush()
 
 
 def warn(message: str) -> None:

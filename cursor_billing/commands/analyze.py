@@ -46,9 +46,9 @@ def analyze(
         settings, selection(month, since, until), now(), warn=console.warn, anonymize=anonymize
     )
     if json_output:
-        from cursor_billing.render.json import analysis_document, dumps
+        from cursor_billing.render.json import analysis_chunks
 
-        console.print_data(dumps(analysis_document(report, decimals=True)))
+        console.print_data(analysis_chunks(report))
         return
     from cursor_billing.render.terminal import analysis_tables
 

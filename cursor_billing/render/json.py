@@ -3,17 +3,24 @@ stays an exact decimal number, never a float approximation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cursor_billing.jsonout import dumps
+from cursor_billing.jsonout import Rows, dump_chunks, dumps, materialized
 from cursor_billing.ledger import EXACT
 from cursor_billing.months import Month
 from cursor_billing.views.checks import Anomaly, BudgetResult
 from cursor_billing.views.forecast import Forecast
-from cursor_billing.views.report import BillingReport, DaySpend, TokenCounts
+from cursor_billing.views.report import (
+    BillingReport,
+    DaySpend,
+    ModelUser,
+    MonthUser,
+    TokenCounts,
+    UserSpend,
+)
 
 if TYPE_CHECKING:
     from cursor_billing.jobs.check import CheckResult
@@ -24,6 +31,7 @@ Number = Callable[[Decimal | None], Any]
 
 SCHEMA_VERSION = 2
 __all__ = [
+    "analysis_chunks",
     "analysis_document",
     "check_document",
     "daily_document",
@@ -76,12 +84,54 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
     `json.dumps`) they print back as exactly that decimal for amounts under 10^9 cents ($10M),
     which have at most 15 significant digits. `decimals=True` keeps them as `Decimal`, exact at
     any size, for `dumps`."""
+    document: dict[str, Any] = materialized(_analysis(report, decimals))
+    return document
+
+
+def analysis_chunks(report: BillingReport) -> Iterator[bytes]:
+    """The bytes of `dumps(analysis_document(report, decimals=True))`, in pieces: the long
+    lists (users, month_users, the users of expensive models) made a chunk at a time as they
+    are written, never the whole document in memory."""
+    return dump_chunks(_analysis(report, decimals=True))
+
+
+def _analysis(report: BillingReport, decimals: bool) -> dict[str, Any]:
+    """The document, its long lists as `Rows` (made as they are read)."""
     number = json_decimal if decimals else json_number
     summary = report.summary
     labels = {month: month.label for month in report.months}  # once, not once per user
 
     def by_month(costs: Mapping[Month, Decimal]) -> dict[str, Any]:
         return {labels[month]: number(cost) for month, cost in costs.items()}
+
+    def user_entry(user: UserSpend) -> dict[str, Any]:
+        return {
+            "email": user.email,
+            "cost_cents": number(user.cost_cents),
+            "requests": user.requests,
+            "avg_cost_cents": number(user.avg_cost_cents),
+            "top_model": user.top_model,
+            "team": user.team,
+            "expensive_share": number(user.expensive_share),
+            "expensive_months": user.expensive_months,
+            "by_month": by_month(user.by_month),
+        }
+
+    def model_user_entry(user: ModelUser) -> dict[str, Any]:
+        return {
+            "email": user.email,
+            "cost_cents": number(user.cost_cents),
+            "requests": user.requests,
+        }
+
+    def month_user_entry(row: MonthUser) -> dict[str, Any]:
+        return {
+            "month": labels[row.month],
+            "email": row.email,
+            "cost_cents": number(row.cost_cents),
+            "requests": row.requests,
+            "top_model": row.top_model,
+        }
 
     def tokens(counts: TokenCounts) -> dict[str, int]:
         return {
@@ -131,20 +181,7 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
         ],
         "forecast": forecast_document(report.forecast, number),
         "daily": daily_rows(report.daily, number),
-        "users": [
-            {
-                "email": user.email,
-                "cost_cents": number(user.cost_cents),
-                "requests": user.requests,
-                "avg_cost_cents": number(user.avg_cost_cents),
-                "top_model": user.top_model,
-                "team": user.team,
-                "expensive_share": number(user.expensive_share),
-                "expensive_months": user.expensive_months,
-                "by_month": by_month(user.by_month),
-            }
-            for user in report.users
-        ],
+        "users": Rows(report.users, user_entry),
         "models": [
             {
                 "model": model.model,
@@ -162,14 +199,7 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
                 "model": model.model,
                 "avg_cost_cents": number(model.avg_cost_cents),
                 "cost_cents": number(model.cost_cents),
-                "users": [
-                    {
-                        "email": user.email,
-                        "cost_cents": number(user.cost_cents),
-                        "requests": user.requests,
-                    }
-                    for user in model.users
-                ],
+                "users": Rows(model.users, model_user_entry),
             }
             for model in report.expensive_models
         ],
@@ -207,16 +237,7 @@ def analysis_document(report: BillingReport, *, decimals: bool = False) -> dict[
             }
             for row in report.month_models
         ],
-        "month_users": [
-            {
-                "month": row.month.label,
-                "email": row.email,
-                "cost_cents": number(row.cost_cents),
-                "requests": row.requests,
-                "top_model": row.top_model,
-            }
-            for row in report.month_users
-        ],
+        "month_users": Rows(report.month_users, month_user_entry),
         "month_teams": None
         if report.month_teams is None
         else [
