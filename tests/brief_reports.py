@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from random import Random
 
+import msgspec
+
 from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.months import Month
 from cursor_billing.views.checks import Anomaly, BudgetResult
@@ -164,7 +166,9 @@ def with_extras(report: BillingReport, as_of_day: float) -> BillingReport:
         anomalies=anomalies,
         teams=teams,
         month_teams=month_teams,
-        users=tuple(replace(user, team=team_of(user.email)) for user in report.users),
+        users=tuple(
+            msgspec.structs.replace(user, team=team_of(user.email)) for user in report.users
+        ),
     )
 
 

@@ -170,3 +170,34 @@ def test_users_and_month_users_match_their_rows(seed):
     assert [(r.month, r.email, r.cost_cents, r.requests) for r in report.month_users] == sorted(
         ((m, e, c, r) for (m, e), (c, r) in month_spend.items()), key=lambda t: (t[0], -t[2], t[1])
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_month_users_of_a_single_month_are_its_users(seed):
+    """One month: `month_users` is taken from `users`; checked against the rows themselves."""
+    two_months = random_ledger(seed, users=300, rows=700)
+    ledger = Ledger("UTC", two_months.months[:1])
+    report = billing_report(ledger, ReportOptions(expensive_models=("claude-4-opus",)))
+    spend: dict[str, list] = defaultdict(lambda: [ZERO, 0, defaultdict(lambda: [0, ZERO])])
+    for row in ledger.rows("list"):
+        entry = spend[row.user]
+        entry[0] += row.list_cents
+        entry[1] += row.requests
+        entry[2][row.model][0] += row.requests
+        entry[2][row.model][1] += row.list_cents
+
+    def top(models: dict) -> str:
+        return min(models, key=lambda m: (-models[m][0], -models[m][1], m))
+
+    expected = [
+        (Month(2026, 1), email, cost, requests, top(models))
+        for email, (cost, requests, models) in sorted(
+            spend.items(), key=lambda item: (-item[1][0], item[0])
+        )
+    ]
+    assert [
+        (r.month, r.email, r.cost_cents, r.requests, r.top_model) for r in report.month_users
+    ] == expected
+    for user in report.users:
+        assert user.avg_cost_cents == RATIO.divide(user.cost_cents, user.requests)
+        assert str(user.avg_cost_cents) == str(RATIO.divide(user.cost_cents, user.requests))

@@ -105,16 +105,23 @@ def _analysis(report: BillingReport, decimals: bool) -> dict[str, Any]:
         return {labels[month]: number(cost) for month, cost in costs.items()}
 
     def user_entry(user: UserSpend) -> dict[str, Any]:
+        # Most users' average and months are their cost itself: rounded once, not three times.
+        cost = user.cost_cents
+        cost_number = number(cost)
+        average = user.avg_cost_cents
         return {
             "email": user.email,
-            "cost_cents": number(user.cost_cents),
+            "cost_cents": cost_number,
             "requests": user.requests,
-            "avg_cost_cents": number(user.avg_cost_cents),
+            "avg_cost_cents": cost_number if average is cost else number(average),
             "top_model": user.top_model,
             "team": user.team,
             "expensive_share": number(user.expensive_share),
             "expensive_months": user.expensive_months,
-            "by_month": by_month(user.by_month),
+            "by_month": {
+                labels[month]: cost_number if spent is cost else number(spent)
+                for month, spent in user.by_month.items()
+            },
         }
 
     def model_user_entry(user: ModelUser) -> dict[str, Any]:
