@@ -43,6 +43,9 @@ DeltaBasis = Literal["month", "same_days"]
 # Ratios get 28 significant digits whatever the caller's thread context says.
 RATIO = Context(prec=28)
 K = TypeVar("K", bound=str)
+_REQUESTS, _COST = attrgetter("requests"), attrgetter("cost_cents")
+_INPUT, _OUTPUT = attrgetter("input_tokens"), attrgetter("output_tokens")
+_CACHE_WRITE, _CACHE_READ = attrgetter("cache_write_tokens"), attrgetter("cache_read_tokens")
 R = TypeVar("R")
 
 
@@ -435,7 +438,8 @@ def _month_models(
     month_cells: Mapping[tuple[str, str], Tally],
 ) -> dict[str, tuple[Tally, list[str]]]:
     """Each model's tally of one month's cells, and the e-mails of its cells: the cells grouped
-    by model first, each column then summed in C (`sum`), not six Python additions a cell."""
+    by model first, each column then summed in C (`sum` of `map`), not six Python additions
+    a cell."""
     grouped: dict[str, list[Tally]] = {}
     emails: dict[str, list[str]] = {}
     for (email, model), tally in month_cells.items():
@@ -448,12 +452,12 @@ def _month_models(
     return {
         model: (
             Tally(
-                sum(t.requests for t in tallies),
-                sum((t.cost_cents for t in tallies), ZERO),
-                sum(t.input_tokens for t in tallies),
-                sum(t.output_tokens for t in tallies),
-                sum(t.cache_write_tokens for t in tallies),
-                sum(t.cache_read_tokens for t in tallies),
+                sum(map(_REQUESTS, tallies)),
+                sum(map(_COST, tallies), ZERO),
+                sum(map(_INPUT, tallies)),
+                sum(map(_OUTPUT, tallies)),
+                sum(map(_CACHE_WRITE, tallies)),
+                sum(map(_CACHE_READ, tallies)),
             ),
             emails[model],
         )
