@@ -9,7 +9,6 @@ import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -91,8 +90,7 @@ class _EventsFile(_Header):
     events: list[msgspec.Raw] = []
 
 
-@dataclass
-class MonthlyCache:
+class MonthlyCache(msgspec.Struct):
     """One cached month: its events exactly as the API sent them, and how they were fetched."""
 
     month: Month
@@ -103,11 +101,10 @@ class MonthlyCache:
     covered_end_ms: int
     events: list[dict[str, Any]]
     source: DataSource = "api"
-    warnings: list[str] = field(default_factory=list)  # why the month is unreliable
+    warnings: list[str] = msgspec.field(default_factory=list)  # why the month is unreliable
 
 
-@dataclass(frozen=True)
-class CachedMonth:
+class CachedMonth(msgspec.Struct, frozen=True):
     """A cache file read for analysis: only the fields the analytics need."""
 
     month: Month
@@ -140,8 +137,7 @@ class CachedMonth:
 StrayKind = Literal["not a cache file", "leftover temporary file"]
 
 
-@dataclass(frozen=True)
-class StrayFile:
+class StrayFile(msgspec.Struct, frozen=True):
     """Something in the cache folder that is not a cache file, a journal or the lock."""
 
     path: Path
@@ -561,8 +557,7 @@ def _parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(msgspec.Struct, frozen=True):
     """One row of `cursor-billing cache ls`; `error` says why a file could not be read."""
 
     month: Month

@@ -4,7 +4,6 @@ approximation."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -33,8 +32,7 @@ def dumps(document: Any) -> bytes:
     return msgspec.json.format(_ENCODER.encode(document), indent=2)
 
 
-@dataclass(frozen=True)
-class Rows:
+class Rows(msgspec.Struct, frozen=True):
     """A JSON array made entry by entry as it is written: `entry` of each item, in order."""
 
     items: Iterable[Any]

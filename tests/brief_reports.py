@@ -1,16 +1,16 @@
 """Demo-like reports for the dashboard tests: a team of 40 over 6 months with a few heavy users
 and a long tail, the latest month in progress, and the sections other views fill (forecast,
-budgets, anomalies, teams) set by hand with `dataclasses.replace`, so the dashboard shows them
+budgets, anomalies, teams) set by hand with `msgspec.structs.replace`, so the dashboard shows them
 all before those views land."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from random import Random
 
 import msgspec
+from msgspec.structs import replace
 
 from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.months import Month

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import stat
 from decimal import Decimal
+
+import msgspec
 
 from cursor_billing.cache import CacheDir, MonthlyCache
 from cursor_billing.months import Month
@@ -155,7 +156,7 @@ def test_written_cache_files_are_private_and_round_trip(isolated):
     }
     # Read back for a refresh, numbers are exact decimals: no digit is lost when re-written.
     exact_events = json.loads(json.dumps(events), parse_float=Decimal)
-    assert cache_dir.read(Month(2026, 1)) == dataclasses.replace(cache, events=exact_events)
+    assert cache_dir.read(Month(2026, 1)) == msgspec.structs.replace(cache, events=exact_events)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 

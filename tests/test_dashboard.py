@@ -7,13 +7,14 @@ import re
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from msgspec import structs
 
 from cursor_billing.events import TokenUsage, UsageEvent
 from cursor_billing.months import Month
@@ -391,8 +392,8 @@ def test_month_in_progress_is_marked_everywhere(page, report):
 
 def test_a_closing_month_is_a_month_with_a_small_note(report):
     trend = list(report.monthly_trend)
-    trend[-1] = replace(trend[-1], status="closing")
-    closing = replace(report, monthly_trend=tuple(trend))
+    trend[-1] = structs.replace(trend[-1], status="closing")
+    closing = structs.replace(report, monthly_trend=tuple(trend))
     page = parse(render_dashboard(closing, top=5, generated_at=GENERATED_AT)).root
     last = page.by_id("monthly-trend").find_all("tbody")[0].find_all("tr")[-1]
     assert squeeze(last.text).startswith("Mar 2026 closing $3.08 -$7.09 -69.7%")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
@@ -49,8 +48,7 @@ _CACHE_WRITE, _CACHE_READ = attrgetter("cache_write_tokens"), attrgetter("cache_
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class TokenCounts:
+class TokenCounts(msgspec.Struct, frozen=True):
     input: int = 0
     output: int = 0
     cache_write: int = 0
@@ -70,8 +68,7 @@ class TokenCounts:
         )
 
 
-@dataclass(frozen=True)
-class MonthTrend:
+class MonthTrend(msgspec.Struct, frozen=True):
     """One analyzed month; the deltas compare it with the month before (None for the first)."""
 
     month: Month
@@ -108,8 +105,7 @@ class UserSpend(msgspec.Struct, frozen=True, gc=False):
     team: str | None = None
 
 
-@dataclass(frozen=True)
-class ModelSpend:
+class ModelSpend(msgspec.Struct, frozen=True):
     model: str
     cost_cents: Decimal
     requests: int
@@ -127,8 +123,7 @@ class ModelUser(msgspec.Struct, frozen=True, gc=False):
     requests: int
 
 
-@dataclass(frozen=True)
-class ExpensiveModel:
+class ExpensiveModel(msgspec.Struct, frozen=True):
     model: str
     avg_cost_cents: Decimal
     cost_cents: Decimal
@@ -136,8 +131,7 @@ class ExpensiveModel:
     users: tuple[ModelUser, ...]  # ranked by their spend on this model
 
 
-@dataclass(frozen=True)
-class MonthModel:
+class MonthModel(msgspec.Struct, frozen=True):
     month: Month
     model: str
     cost_cents: Decimal
@@ -153,8 +147,7 @@ class MonthUser(msgspec.Struct, frozen=True, gc=False):
     top_model: str  # of this user in this month
 
 
-@dataclass(frozen=True)
-class DaySpend:
+class DaySpend(msgspec.Struct, frozen=True):
     day: date
     cost_cents: Decimal
     requests: int
@@ -163,24 +156,21 @@ class DaySpend:
     top_model: str | None
 
 
-@dataclass(frozen=True)
-class SourceSpend:
+class SourceSpend(msgspec.Struct, frozen=True):
     source: Source
     cost_cents: Decimal
     requests: int
     users: int
 
 
-@dataclass(frozen=True)
-class NotCounted:
+class NotCounted(msgspec.Struct, frozen=True):
     """On-demand events the chosen basis leaves out, and what Cursor charged for them."""
 
     events: int
     charged_cents: Decimal
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(msgspec.Struct, frozen=True):
     total_cost_cents: Decimal
     total_requests: int
     months_analyzed: int
@@ -192,8 +182,7 @@ class Summary:
     not_counted: NotCounted
 
 
-@dataclass(frozen=True)
-class BillingReport:
+class BillingReport(msgspec.Struct, frozen=True):
     """Everything `analyze`, `report` and the dashboard show, ranked as SPEC §7 says."""
 
     timezone: str
@@ -215,7 +204,7 @@ class BillingReport:
     budgets: tuple[BudgetResult, ...] = ()  # only those that are set
     anomalies: tuple[Anomaly, ...] = ()
     anonymized: bool = False
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def partial_months(self) -> tuple[Month, ...]:
@@ -226,8 +215,7 @@ class BillingReport:
         return self.summary.total_requests > 0
 
 
-@dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(msgspec.Struct, frozen=True):
     cost_basis: CostBasis = "list"
     expensive_models: tuple[str, ...] = ()
     expensive_models_count: int = 5
@@ -240,15 +228,13 @@ class ReportOptions:
 # The views
 
 
-@dataclass
-class _Cells:
+class _Cells(msgspec.Struct):
     """The ledger grouped by (month, user, model) on one basis: what most sections read."""
 
     by_month: dict[Month, dict[tuple[str, str], Tally]]
 
 
-@dataclass
-class _Sums:
+class _Sums(msgspec.Struct):
     """Everything the report's sections sum from rows: the (month, user, model) cells, the
     days, the sources, both bases' totals and what the basis leaves out; each month's
     `MonthSums` (made once per month, or read from its ledger file) put together, with Tallies
@@ -311,8 +297,11 @@ class _Sums:
         )
 
 
+_DEFAULTS = ReportOptions()
+
+
 def billing_report(
-    ledger: Ledger, options: ReportOptions = ReportOptions(), recent: Ledger | None = None
+    ledger: Ledger, options: ReportOptions = _DEFAULTS, recent: Ledger | None = None
 ) -> BillingReport:
     """Every section of the report on the configured basis. `recent` is the latest month with
     the month before it when that one is cached but not analyzed: the forecast and the
