@@ -232,6 +232,14 @@ class _Cells(msgspec.Struct):
     """The ledger grouped by (month, user, model) on one basis: what most sections read."""
 
     by_month: dict[Month, dict[tuple[str, str], Tally]]
+    # Each month's cells by model (`_month_models`), made once for the sections that read it.
+    by_model: dict[Month, dict[str, tuple[Tally, list[str]]]] = msgspec.field(default_factory=dict)
+
+    def month_models(self, month: Month) -> dict[str, tuple[Tally, list[str]]]:
+        found = self.by_model.get(month)
+        if found is None:
+            found = self.by_model[month] = _month_models(self.by_month[month])
+        return found
 
 
 class _Sums(msgspec.Struct):
@@ -400,8 +408,8 @@ def model_spend(cells: _Cells) -> tuple[ModelSpend, ...]:
     totals: dict[str, list[Any]] = {}  # [requests, cost, the four token counts]
     by_month: dict[str, dict[Month, Decimal]] = defaultdict(dict)
     users: dict[str, set[str]] = defaultdict(set)
-    for month, month_cells in cells.by_month.items():
-        for model, (tally, emails) in _month_models(month_cells).items():
+    for month in cells.by_month:
+        for model, (tally, emails) in cells.month_models(month).items():
             total = totals.get(model)
             if total is None:
                 totals[model] = total = [0, ZERO, 0, 0, 0, 0]
@@ -581,7 +589,7 @@ def month_detail(
     month_models: list[MonthModel] = []
     month_users: list[MonthUser] = []
     for month, month_cells in cells.by_month.items():
-        models = _month_models(month_cells)
+        models = cells.month_models(month)
         for model, tally in _ranked((model, tally) for model, (tally, _) in models.items()):
             month_models.append(
                 MonthModel(month, model, tally.cost_cents, tally.requests, TokenCounts.of(tally))
