@@ -59,6 +59,7 @@ def clean_env(home: Path, **variables: str) -> dict[str, str]:
     """The environment of a user with no config of their own (config dir under `home`)."""
     env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_VARIABLES}
     env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
+    env["XDG_CACHE_HOME"] = str(home / "xdg-cache")  # compiled templates: the bench's own
     env["COLUMNS"] = "120"
     env.update(variables)
     return env

@@ -235,8 +235,12 @@ class MonthLedger:
     not_finite: int = 0  # events whose cost is not a finite number: counted as 0
     negative: int = 0  # events with a negative cost
     warnings: tuple[str, ...] = ()
-    # The rows summed, per basis: made once when first asked, or given by a ledger file.
+    # The rows summed, per basis: made once when first asked, from `kept_sums` when that has
+    # them (a ledger file's, decoded then), else from the rows.
     summed: dict[CostBasis, MonthSums] = field(default_factory=dict, compare=False, repr=False)
+    kept_sums: Callable[[CostBasis], MonthSums | None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def complete(self) -> bool:
@@ -245,7 +249,10 @@ class MonthLedger:
     def sums(self, basis: CostBasis) -> MonthSums:
         found = self.summed.get(basis)
         if found is None:
-            found = self.summed[basis] = sum_month(self.rows, basis)
+            found = self.kept_sums(basis) if self.kept_sums else None
+            if found is None:
+                found = sum_month(self.rows, basis)
+            self.summed[basis] = found
         return found
 
 

@@ -3,9 +3,10 @@ file, so that a second `analyze` reads no JSON at all.
 
 `.MM-YYYY-usage-based-data.json.ledger` holds the `MonthLedger` in msgpack: its rows, and the
 rows summed on the configured basis (`MonthSums`), which is all a report of complete months
-reads; the rows are decoded only when a view asks for them (a checksum catches a damaged file
-when it is opened). With them, the key they were folded under: the month file's size, mtime_ns
-and inode, the format version, the configured time zone and the team mapping's fingerprint.
+reads; each part is decoded only when a view first asks for it (a checksum of the whole file
+catches a damaged one when it is opened). With them, the key they were folded under: the month
+file's size, mtime_ns and inode, the format version, the configured time zone and the team
+mapping's fingerprint.
 It is used only when every part of the key still matches; otherwise the month file is read
 and validated as always, and the ledger file rebuilt. A ledger file that is missing, broken,
 unreadable or not a regular file is ignored (and rewritten); failing to write one is never an
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 import stat
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +51,6 @@ class LedgerKey(msgspec.Struct, frozen=True, array_like=True):
 class _StoredSums(msgspec.Struct, array_like=True):
     """`MonthSums` as lists, which msgpack stores without keys of several parts."""
 
-    basis: CostBasis
     cells: list[tuple[str, str, int, Decimal, int, int, int, int]]  # user, model, then the cell
     days: list[tuple[date, int, Decimal]]
     day_users: msgspec.Raw  # list[tuple[date, dict[str, Decimal]]], decoded when first read
@@ -63,9 +63,8 @@ class _StoredSums(msgspec.Struct, array_like=True):
     left_charged: Decimal
 
     @classmethod
-    def of(cls, basis: CostBasis, sums: MonthSums) -> _StoredSums:
+    def of(cls, sums: MonthSums) -> _StoredSums:
         return cls(
-            basis,
             [(user, model, *cell) for (user, model), cell in sums.cells.items()],
             [(day, *spend) for day, spend in sums.days.items()],
             msgspec.Raw(_ENCODER.encode(list(sums.day_users.items()))),
@@ -138,9 +137,17 @@ class _Stored(msgspec.Struct, array_like=True):
     not_finite: int
     negative: int
     warnings: list[str]
-    sums: _StoredSums
-    rows_crc: int  # zlib.crc32 of `rows`
-    rows: msgspec.Raw  # list[Row] in msgpack, decoded when first read
+    sums_basis: CostBasis
+    sums: msgspec.Raw  # _StoredSums on that basis, decoded when first read
+    rows: msgspec.Raw  # list[Row], decoded when first read
+
+
+class _File(msgspec.Struct, array_like=True):
+    """The file: `_Stored` and its checksum, so that a damaged file is caught when it is
+    opened, not when a view first reads a part decoded late."""
+
+    crc: int  # zlib.crc32 of `stored`
+    stored: msgspec.Raw
 
 
 class _StoredRows(Sequence[Row]):
@@ -185,9 +192,19 @@ class StoredMonth(msgspec.Struct, frozen=True):
     ledger: MonthLedger
     zone: str
     read_warning: str | None
+    sums_basis: CostBasis  # the basis of the sums the file keeps
 
 
+def _kept_sums(kept: CostBasis, raw: msgspec.Raw) -> Callable[[CostBasis], MonthSums | None]:
+    def sums(basis: CostBasis) -> MonthSums | None:
+        return _SUMS.decode(raw).sums() if basis == kept else None
+
+    return sums
+
+
+_FILE = msgspec.msgpack.Decoder(_File)
 _DECODER = msgspec.msgpack.Decoder(_Stored)
+_SUMS = msgspec.msgpack.Decoder(_StoredSums)
 _ROWS = msgspec.msgpack.Decoder(list[Row])
 _DAY_USERS = msgspec.msgpack.Decoder(list[tuple[date, dict[str, Decimal]]])
 _ENCODER = msgspec.msgpack.Encoder()
@@ -212,10 +229,13 @@ def load(cache_dir: CacheDir, month: Month, key: LedgerKey) -> StoredMonth | Non
     if content is None:
         return None
     try:
-        stored = _DECODER.decode(content)
+        file = _FILE.decode(content)
+        if zlib.crc32(file.stored) != file.crc:
+            return None
+        stored = _DECODER.decode(file.stored)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError):
         return None
-    if stored.key != key or zlib.crc32(stored.rows) != stored.rows_crc:
+    if stored.key != key:
         return None
     ledger = MonthLedger(
         month,
@@ -226,9 +246,9 @@ def load(cache_dir: CacheDir, month: Month, key: LedgerKey) -> StoredMonth | Non
         stored.not_finite,
         stored.negative,
         tuple(stored.warnings),
-        {stored.sums.basis: stored.sums.sums()},
+        kept_sums=_kept_sums(stored.sums_basis, stored.sums),
     )
-    return StoredMonth(ledger, stored.zone, stored.read_warning)
+    return StoredMonth(ledger, stored.zone, stored.read_warning, stored.sums_basis)
 
 
 def save(
@@ -243,7 +263,6 @@ def save(
     summed on `basis`; a failure only means the next run folds the month file again."""
     if not ledger.complete:
         return
-    rows = _ENCODER.encode(list(ledger.rows))
     stored = _Stored(
         key,
         zone,
@@ -253,12 +272,14 @@ def save(
         ledger.not_finite,
         ledger.negative,
         list(ledger.warnings),
-        _StoredSums.of(basis, ledger.sums(basis)),
-        zlib.crc32(rows),
-        msgspec.Raw(rows),
+        basis,
+        msgspec.Raw(_ENCODER.encode(_StoredSums.of(ledger.sums(basis)))),
+        msgspec.Raw(_ENCODER.encode(list(ledger.rows))),
     )
+    payload = _ENCODER.encode(stored)
+    file = _File(zlib.crc32(payload), msgspec.Raw(payload))
     try:
-        write_private(cache_dir.ledger_path(ledger.month), _ENCODER.encode(stored))
+        write_private(cache_dir.ledger_path(ledger.month), _ENCODER.encode(file))
     except CacheError:
         pass
 

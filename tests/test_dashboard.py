@@ -602,3 +602,57 @@ def test_a_sparkline_draws_the_month_in_progress_at_its_forecast():
     assert (past.cost_cents, now.cost_cents) == (100, 10)  # the titles say what was spent
     plain = _sparkline(costs, None, month_status=status)
     assert plain.bars[1].height < plain.bars[0].height
+
+
+@pytest.fixture
+def new_run():
+    """A process's first dashboard: the Jinja2 environment (kept for the process) made anew."""
+    from cursor_billing.render import html
+
+    html._environment.cache_clear()
+    yield html._environment.cache_clear
+    html._environment.cache_clear()
+
+
+def test_the_compiled_template_is_kept_for_the_next_run(report, tmp_path, monkeypatch, new_run):
+    import jinja2
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = render_dashboard(report, top=3, generated_at=GENERATED_AT)
+    folder = tmp_path / "cache" / "cursor-billing" / "templates"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and any(folder.iterdir())
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    new_run()
+    assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == first
+
+
+def test_a_damaged_shared_or_unwritable_cache_folder_costs_nothing(
+    report, tmp_path, monkeypatch, new_run
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    expected = render_dashboard(report, top=3, generated_at=GENERATED_AT)
+    folder = tmp_path / "cache" / "cursor-billing" / "templates"
+    for kept in folder.iterdir():
+        kept.write_bytes(b"not bytecode")  # damaged: compiled again, not an error
+    new_run()
+    assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
+    for kept in folder.iterdir():
+        kept.unlink()
+    folder.chmod(0o777)  # others could plant compiled code here: not read, not written
+    new_run()
+    assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
+    assert not any(folder.iterdir())
+    folder.chmod(0o700)
+    import jinja2.bccache
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jinja2.bccache.tempfile, "NamedTemporaryFile", disk_full)
+    new_run()  # nothing can be kept: rendered all the same
+    assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
+    assert not any(folder.iterdir())

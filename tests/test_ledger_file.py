@@ -210,8 +210,8 @@ def test_the_stored_sums_are_the_rows_summed_and_a_report_reads_no_row(isolated)
     key = ledger_file.month_key(CacheDir(settings.cache_dir), Month(2026, 1), "UTC", None)
     assert key is not None
     stored = ledger_file.load(CacheDir(settings.cache_dir), Month(2026, 1), key)
-    assert stored is not None and set(stored.ledger.summed) == {"list"}
-    assert stored.ledger.summed["list"] == sum_month(folded.months[0].rows, "list")
+    assert stored is not None and stored.sums_basis == "list"
+    assert stored.ledger.sums("list") == sum_month(folded.months[0].rows, "list")
     again = load_ledger(settings, selection, NOW)  # from the ledger file
     rows = again.months[0].rows
     report = billing_report(again)
@@ -231,7 +231,7 @@ def test_another_cost_basis_stores_its_own_sums(cli, isolated):
     key = ledger_file.month_key(cache_dir, Month(2026, 1), "UTC", None)
     assert key is not None
     stored = ledger_file.load(cache_dir, Month(2026, 1), key)
-    assert stored is not None and set(stored.ledger.summed) == {"charged"}
+    assert stored is not None and stored.sums_basis == "charged"
     _edit_in_place(path, "3.125", "4.125")  # the ledger file is still the one read
     assert cli("analyze", "--json").stdout == charged.stdout != listed.stdout
 
@@ -259,3 +259,21 @@ def test_a_month_s_rows_are_read_without_decoding_the_other_months(isolated):
     january, february = (month.rows for month in ledger.months)
     assert len(list(ledger.month_rows(Month(2026, 2), "list"))) == 2
     assert january._raw is not None and february._raw is None  # type: ignore[attr-defined]
+
+
+def test_any_damaged_byte_is_caught_when_the_file_is_opened(isolated):
+    """Parts are decoded late (when a view reads them), so a damaged file must be caught before:
+    every byte changed in turn makes `load` give nothing back (the month file is read)."""
+    from cursor_billing.cache import CacheDir
+
+    path = _mixed_month(isolated)
+    settings = load_settings(data_dir=isolated / "data")
+    load_ledger(settings, MonthSelection((Month(2026, 1),)), NOW)
+    cache_dir = CacheDir(settings.cache_dir)
+    key = ledger_file.month_key(cache_dir, Month(2026, 1), "UTC", None)
+    assert key is not None and ledger_file.load(cache_dir, Month(2026, 1), key) is not None
+    derived = _ledger_path(path)
+    content = derived.read_bytes()
+    for at in range(len(content)):
+        derived.write_bytes(content[:at] + bytes([content[at] ^ 0x5A]) + content[at + 1 :])
+        assert ledger_file.load(cache_dir, Month(2026, 1), key) is None, at

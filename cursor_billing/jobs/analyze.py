@@ -199,7 +199,8 @@ def _fold_cached(
     """One cached month read and folded, and the zone it was fetched in. A complete month is
     read from its derived ledger file when that was folded from the month file as it is now
     (same file, time zone and teams); otherwise from the month file, and the ledger file is
-    (re)written, with the rows summed on `basis` (what the report reads)."""
+    (re)written, with the rows summed on `basis` (what the report reads). `since_ms` always
+    reads the month file."""
     key = None
     if since_ms is None:
         fingerprint = teams.fingerprint if teams else None
@@ -210,7 +211,7 @@ def _fold_cached(
                 warn(stored.read_warning)
             for warning in stored.ledger.warnings:
                 warn(warning)
-            if basis not in stored.ledger.summed:  # summed on the other basis: store this one
+            if stored.sums_basis != basis:  # summed on the other basis: store this one
                 ledger_file.save(
                     cache_dir, key, stored.ledger, stored.zone, stored.read_warning, basis
                 )

@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 from cursor_billing.cache import write_private
 from cursor_billing.choices import MonthStatus
@@ -43,6 +44,7 @@ from cursor_billing.views.changes import budget_name, what_changed
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.bccache import Bucket, BytecodeCache
 
     from cursor_billing.views.forecast import Forecast
     from cursor_billing.views.report import BillingReport, ModelSpend
@@ -120,6 +122,7 @@ def _environment() -> Environment:
 
     environment = Environment(
         loader=PackageLoader("cursor_billing", "templates"),
+        bytecode_cache=_compiled_templates(),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -154,6 +157,39 @@ def _environment() -> Environment:
         NOTHING=NOTHING,
     )
     return environment
+
+
+def _compiled_templates() -> BytecodeCache | None:
+    """Where the compiled templates are kept from one run to the next: compiling the dashboard
+    takes longer than rendering it. A private folder in the user's cache folder (Jinja2 checks
+    each file against its template and Python version); None when it is not ours alone."""
+    import os
+    import stat
+
+    from jinja2 import FileSystemBytecodeCache
+    from platformdirs import user_cache_path
+
+    class Cache(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # a full disk, say: the next run compiles again
+                pass
+
+    folder = user_cache_path("cursor-billing") / "templates"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    owner = getattr(os, "getuid", None)
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or stat.S_IMODE(info.st_mode) & 0o077
+        or (owner is not None and info.st_uid != owner())
+    ):
+        return None
+    return Cache(str(folder))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,8 +262,7 @@ def others(number: int, noun: str) -> str:
 # Grouping the per-month detail
 
 
-@dataclass(frozen=True)
-class MonthGroup:
+class MonthGroup(msgspec.Struct, frozen=True):
     """One month of the collapsed per-month detail: its trend row and its model and user rows."""
 
     month: Month
@@ -275,8 +310,7 @@ def _forecast_of(report: BillingReport) -> Forecast | None:
 # Geometry: the monthly chart
 
 
-@dataclass(frozen=True)
-class ChartFrame:
+class ChartFrame(msgspec.Struct, frozen=True):
     """The size of a chart and its margins, in viewBox units (the SVG scales to its box)."""
 
     width: int
@@ -294,8 +328,7 @@ WIDE_CHART = ChartFrame(760, 280, left=68, right=12, top=46, bottom=44, max_bar=
 COMPACT_CHART = ChartFrame(360, 250, left=50, right=4, top=42, bottom=40, max_bar=52)
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(msgspec.Struct, frozen=True):
     x: float
     y: float
     width: float
@@ -305,8 +338,7 @@ class Segment:
     cost_cents: Decimal
 
 
-@dataclass(frozen=True)
-class ForecastBox:
+class ForecastBox(msgspec.Struct, frozen=True):
     """The rest of the month in progress as the forecast sees it: a dashed box from the
     month-to-date bar up to the projection, and a whisker from low to high."""
 
@@ -318,8 +350,7 @@ class ForecastBox:
     high_cents: Decimal
 
 
-@dataclass(frozen=True)
-class ChartMonth:
+class ChartMonth(msgspec.Struct, frozen=True):
     month: Month
     status: MonthStatus
     x: float  # left edge of the bar
@@ -337,14 +368,12 @@ class ChartMonth:
     forecast: ForecastBox | None
 
 
-@dataclass(frozen=True)
-class Tick:
+class Tick(msgspec.Struct, frozen=True):
     y: float
     cents: Decimal
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(msgspec.Struct, frozen=True):
     width: int
     height: int
     plot_left: float
@@ -484,8 +513,7 @@ def _nice_scale(peak_cents: Decimal) -> tuple[Decimal, Decimal]:
 # Geometry: sparklines
 
 
-@dataclass(frozen=True)
-class SparkBar:
+class SparkBar(msgspec.Struct, frozen=True):
     x: float
     y: float
     width: float
@@ -495,8 +523,7 @@ class SparkBar:
     cost_cents: Decimal
 
 
-@dataclass(frozen=True)
-class Sparkline:
+class Sparkline(msgspec.Struct, frozen=True):
     width: float
     height: float
     bars: tuple[SparkBar, ...]

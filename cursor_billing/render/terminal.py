@@ -37,7 +37,6 @@ from cursor_billing.render.text import (
 from cursor_billing.text import printable
 from cursor_billing.views.checks import Anomaly, BudgetResult
 from cursor_billing.views.forecast import Forecast
-from cursor_billing.views.reconcile import ReconcileStatus, Reconciliation
 from cursor_billing.views.report import BillingReport, ExpensiveModel, MonthTrend, UserSpend
 
 if TYPE_CHECKING:
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     from cursor_billing.fetcher import MonthResult
     from cursor_billing.jobs.check import CheckResult
     from cursor_billing.jobs.daily import DailyResult
+    from cursor_billing.views.reconcile import ReconcileStatus, Reconciliation
 
 SPARKLINE_MONTHS = 12
 NO_USAGE = "No billable on-demand usage in these months."
