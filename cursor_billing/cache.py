@@ -225,7 +225,7 @@ class CacheDir:
         """The month with its raw events, for a fetch that refreshes it; without them (faster:
         nothing of the events is kept), to decide whether there is anything to fetch."""
         path = self.path_for(month)
-        data = self._decode(path, _RawFile if with_events else _Header)
+        data, _ = self._decode(path, _RawFile if with_events else _Header)
         return MonthlyCache(
             warnings=data.warnings,
             source=data.source,
@@ -242,14 +242,14 @@ class CacheDir:
         """The month with its events to decode a batch at a time (`MonthEvents`): fast, exact
         for money, and never all of them in memory as objects."""
         path = self.path_for(month)
-        data = self._decode(path, _EventsFile)
+        data, mapping = self._decode(path, _EventsFile)
         return CachedMonth(
             month=month,
             timezone=data.timezone,
             fetched_at=data.fetched_at,
             complete=data.complete,
             covered=data.covered,
-            events=MonthEvents(path, data.events),
+            events=MonthEvents(path, data.events, mapping),
             path=path,
             source=data.source,
             warnings=tuple(data.warnings),
@@ -324,7 +324,8 @@ class CacheDir:
             if month is not None and _is_regular(path)
         )
 
-    def _decode(self, path: Path, shape: type[_Header]) -> Any:
+    def _decode(self, path: Path, shape: type[_Header]) -> tuple[Any, mmap.mmap | None]:
+        """The file decoded and checked, with its mapping when the events stay in it."""
         month = _FILE_NAME.fullmatch(path.name).group(1)  # type: ignore[union-attr]
         purge = f"cursor-billing cache purge --month {month}"
         self.check_folders()
@@ -338,7 +339,7 @@ class CacheDir:
             raise CacheError(f"cannot read {path}: {error.strerror}") from None
         try:
             with handle:
-                data = _decode_file(handle, shape)
+                data, mapping = _decode_file(handle, shape)
         except OSError as error:
             raise CacheError(f"cannot read {path}: {error.strerror}") from None
         except msgspec.ValidationError as error:
@@ -358,24 +359,37 @@ class CacheDir:
                 f"{path} says total_events={data.total_events} but holds {len(data.events)} events",
                 hint=f"remove it with `{purge}` and fetch again",
             )
-        return data
+        return data, mapping
 
 
-def _decode_file(handle: BinaryIO, shape: type[_Header]) -> Any:
+def _decode_file(handle: BinaryIO, shape: type[_Header]) -> tuple[Any, mmap.mmap | None]:
     """Decode the file mapped in memory rather than read into a new bytes object: a big month
     is tens of megabytes, and copying them cost a tenth of `analyze`. msgspec copies what it
     decodes, so nothing refers to the mapping once it is closed. Except the events' texts
     (`_EventsFile`): each `msgspec.Raw` refers to the mapping, which stays open (and then
-    mapped, not copied) until the last of them is gone."""
+    mapped, not copied) until the last of them is gone; it is given back with them."""
     decoder = _DECODERS[shape]
     try:
         content = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # an empty file, or a file system that cannot map files
-        return decoder.decode(handle.read())
+        return decoder.decode(handle.read()), None
     if shape is _EventsFile:
-        return decoder.decode(content)
+        data = decoder.decode(content)
+        _forget_pages(content)  # read whole to find the events: none needed until a batch
+        return data, content
     with content:
-        return decoder.decode(content)
+        return decoder.decode(content), None
+
+
+def _forget_pages(mapping: mmap.mmap | None) -> None:
+    """Let the pages of a mapped month file go (they are read again from the file's cache if
+    touched): once read, the file's pages no longer count in the memory the process holds."""
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    if mapping is not None and advice is not None:
+        try:
+            mapping.madvise(advice)
+        except (OSError, ValueError):
+            pass
 
 
 # Raw events are re-written by a refresh: their numbers are read as exact decimals so that no
@@ -458,6 +472,7 @@ def _not_valid(path: Path, error: str) -> CacheError:
 # small is still in the processor's cache when the fold reads it: decode and fold took about
 # a sixth less CPU time than with 2,000 (and than the whole month decoded at once).
 BATCH_EVENTS = 500
+FORGET_EVERY = 64  # batches read between two `_forget_pages`
 _EXACT_DECODER = msgspec.json.Decoder(list[UsageEvent])
 _TOLERANT_DECODER = jsonout.exact_decoder(list[dict[str, Any]])
 _BATCH_INDEX = re.compile(r"`\$\[(\d+)\]")
@@ -468,9 +483,12 @@ class MonthEvents:
     a batch at a time as the fold asks for them. A batch with a value of an unexpected type is
     decoded the slow, tolerant way (`UsageEvent.from_raw`), and `warning` says so."""
 
-    def __init__(self, path: Path, texts: list[msgspec.Raw]) -> None:
+    def __init__(
+        self, path: Path, texts: list[msgspec.Raw], mapping: mmap.mmap | None = None
+    ) -> None:
         self.path = path
         self.texts = texts
+        self.mapping = mapping  # the mapped file the texts are in, if it is mapped
         self.warning: str | None = None
 
     def __len__(self) -> int:
@@ -478,8 +496,10 @@ class MonthEvents:
 
     def batches(self) -> Iterator[list[UsageEvent]]:
         texts = self.texts
-        for start in range(0, len(texts), BATCH_EVENTS):
+        for number, start in enumerate(range(0, len(texts), BATCH_EVENTS), 1):
             yield self._decode(b"[" + b",".join(texts[start : start + BATCH_EVENTS]) + b"]", start)
+            if number % FORGET_EVERY == 0:
+                _forget_pages(self.mapping)  # a few MB of the file in memory at most
 
     def _decode(self, text: bytes, start: int) -> list[UsageEvent]:
         try:
