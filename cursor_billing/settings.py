@@ -6,7 +6,6 @@ variable. The file, the environment and the flags are all read through those dec
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -372,6 +371,8 @@ def _unknown(path: Path, where: str, key: object, known: list[str]) -> str:
             f"{path}: '{name}' is ignored: the webhook URL is read from {WEBHOOK_URL_VARIABLE} "
             "(the environment or a .env file), never from config.yaml"
         )
+    import difflib  # only a config with an unknown key needs it
+
     here = f" in {where}" if where else " outside 'billing:'"
     close = difflib.get_close_matches(name, known, n=1)
     if not close:  # perhaps a key of another section: `warn_percent` belongs in billing.budgets
