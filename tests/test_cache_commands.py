@@ -192,3 +192,16 @@ def test_purge_waits_for_no_fetch(cli, isolated):
     assert path.exists()
     lock = path.parent / ".fetch.lock"
     assert stat.S_IMODE(os.stat(lock).st_mode) == 0o600
+
+
+def test_ls_reads_the_same_clock_as_analyze(cli, isolated):
+    write_cache_file(isolated / "data", "11-2026", [], complete=False)
+    states = []
+    for moment in ("2026-11-15T12:00:00Z", "2026-12-01T00:05:00Z"):
+        listed = cli("cache", "ls", "--json", env={"CURSOR_BILLING_NOW": moment})
+        analyzed = cli("analyze", "--json", env={"CURSOR_BILLING_NOW": moment})
+        (row,) = json.loads(listed.stdout)
+        (trend,) = json.loads(analyzed.stdout)["monthly_trend"]
+        assert row["status"] == trend["status"]
+        states.append(row["status"])
+    assert states == ["in_progress", "closing"]

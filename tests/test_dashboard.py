@@ -633,26 +633,39 @@ def test_the_compiled_template_is_kept_for_the_next_run(report, tmp_path, monkey
 def test_a_damaged_shared_or_unwritable_cache_folder_costs_nothing(
     report, tmp_path, monkeypatch, new_run
 ):
+    from cursor_billing.errors import CacheError
+    from cursor_billing.render import html
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     expected = render_dashboard(report, top=3, generated_at=GENERATED_AT)
     folder = tmp_path / "cache" / "cursor-billing" / "templates"
-    for kept in folder.iterdir():
-        kept.write_bytes(b"not bytecode")  # damaged: compiled again, not an error
+    assert stat.S_IMODE(folder.parent.stat().st_mode) == 0o700
+    kept = {path: path.read_bytes() for path in folder.iterdir()}
+    for path, code in kept.items():  # damaged in the middle: compiled again, never run
+        path.write_bytes(
+            code[: len(code) // 2]
+            + bytes([code[len(code) // 2] ^ 0xFF])
+            + code[len(code) // 2 + 1 :]
+        )
     new_run()
     assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
-    for kept in folder.iterdir():
-        kept.unlink()
+    assert {path: path.read_bytes() for path in folder.iterdir()} == kept  # and kept anew
+    for path in kept:
+        path.write_bytes(b"")
+    new_run()
+    assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
+    for path in folder.iterdir():
+        path.unlink()
     folder.chmod(0o777)  # others could plant compiled code here: not read, not written
     new_run()
     assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
     assert not any(folder.iterdir())
     folder.chmod(0o700)
-    import jinja2.bccache
 
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    def disk_full(path, content):
+        raise CacheError(f"cannot write {path}: No space left on device")
 
-    monkeypatch.setattr(jinja2.bccache.tempfile, "NamedTemporaryFile", disk_full)
+    monkeypatch.setattr(html, "write_private", disk_full)
     new_run()  # nothing can be kept: rendered all the same
     assert render_dashboard(report, top=3, generated_at=GENERATED_AT) == expected
     assert not any(folder.iterdir())

@@ -10,6 +10,7 @@ from cursor_billing.commands.common import (
     DataDirOption,
     DebugOption,
     MonthOption,
+    now,
     settings_for,
 )
 from cursor_billing.errors import ExitCode, UsageError
@@ -37,7 +38,7 @@ def ls(
 
     settings = settings_for(ctx, config, data_dir, debug)
     cache_dir = CacheDir(settings.cache_dir)
-    entries = list_entries(cache_dir, settings.cost_basis)  # type: ignore[arg-type]
+    entries = list_entries(cache_dir, settings.cost_basis, now())  # type: ignore[arg-type]
     strays = cache_dir.strays()
     if json_output:
         rows = [

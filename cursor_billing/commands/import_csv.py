@@ -5,7 +5,13 @@ from typing import Annotated
 
 import typer
 
-from cursor_billing.commands.common import ConfigOption, DataDirOption, DebugOption, settings_for
+from cursor_billing.commands.common import (
+    ConfigOption,
+    DataDirOption,
+    DebugOption,
+    now,
+    settings_for,
+)
 
 
 def import_csv(
@@ -37,8 +43,6 @@ def import_csv(
 
     Example: cursor-billing import-csv usage-events-2025.csv --user ada@example.com
     """
-    from datetime import datetime
-
     from cursor_billing import console
     from cursor_billing.cache import CacheDir
     from cursor_billing.csv_import import import_exports
@@ -52,7 +56,7 @@ def import_csv(
         files,
         CacheDir(settings.cache_dir),
         settings.timezone,
-        datetime.now(settings.zone),
+        now().astimezone(settings.zone),
         user=user,
         replace=replace,
     )

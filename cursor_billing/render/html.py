@@ -161,24 +161,41 @@ def _environment() -> Environment:
 
 def _compiled_templates() -> BytecodeCache | None:
     """Where the compiled templates are kept from one run to the next: compiling the dashboard
-    takes longer than rendering it. A private folder in the user's cache folder (Jinja2 checks
-    each file against its template and Python version); None when it is not ours alone."""
+    takes longer than rendering it. A private folder of the user cache; each file carries a
+    checksum, so a damaged one is compiled again, never run (Jinja2 itself checks a file only
+    against its template and the Python version). None when the folder is not ours alone."""
     import os
     import stat
+    import zlib
 
-    from jinja2 import FileSystemBytecodeCache
+    from jinja2 import BytecodeCache
     from platformdirs import user_cache_path
 
-    class Cache(FileSystemBytecodeCache):
-        def dump_bytecode(self, bucket: Bucket) -> None:
+    from cursor_billing.cache import ensure_private_dir
+    from cursor_billing.errors import CacheError
+
+    class Compiled(BytecodeCache):
+        def load_bytecode(self, bucket: Bucket) -> None:
             try:
-                super().dump_bytecode(bucket)
-            except OSError:  # a full disk, say: the next run compiles again
+                content = (folder / f"{bucket.key}.cache").read_bytes()
+            except OSError:
+                return
+            checksum, code = content[:4], content[4:]
+            if code and int.from_bytes(checksum, "big") == zlib.crc32(code):
+                bucket.bytecode_from_string(code)
+
+        def dump_bytecode(self, bucket: Bucket) -> None:
+            code = bucket.bytecode_to_string()
+            try:
+                write_private(
+                    folder / f"{bucket.key}.cache", zlib.crc32(code).to_bytes(4, "big") + code
+                )
+            except CacheError:  # a full disk, say: the next run compiles again
                 pass
 
     folder = user_cache_path("cursor-billing") / "templates"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(folder)
         info = folder.lstat()
     except OSError:
         return None
@@ -189,7 +206,7 @@ def _compiled_templates() -> BytecodeCache | None:
         or (owner is not None and info.st_uid != owner())
     ):
         return None
-    return Cache(str(folder))
+    return Compiled()
 
 
 # ---------------------------------------------------------------------------------------------
