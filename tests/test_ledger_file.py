@@ -277,3 +277,15 @@ def test_any_damaged_byte_is_caught_when_the_file_is_opened(isolated):
     for at in range(len(content)):
         derived.write_bytes(content[:at] + bytes([content[at] ^ 0x5A]) + content[at + 1 :])
         assert ledger_file.load(cache_dir, Month(2026, 1), key) is None, at
+
+
+def test_a_first_run_keeps_a_complete_month_s_rows_as_the_file_keeps_them(isolated):
+    _mixed_month(isolated)
+    settings = load_settings(data_dir=isolated / "data")
+    selection = MonthSelection((Month(2026, 1),))
+    first = load_ledger(settings, selection, NOW)  # folds the month file, writes the file
+    rows = first.months[0].rows
+    assert rows._raw is not None  # type: ignore[attr-defined]  # bytes, not a row object each
+    plain = load_ledger(settings, selection, NOW, since_ms=0)  # folded again, never kept
+    assert isinstance(plain.months[0].rows, tuple) and len(plain.months[0].rows) == 6
+    assert tuple(rows) == plain.months[0].rows

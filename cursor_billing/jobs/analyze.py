@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -233,7 +233,9 @@ def _fold_cached(
     for warning in month_ledger.warnings:
         warn(warning)
     if key is not None:
-        ledger_file.save(cache_dir, key, month_ledger, zone, cached.warning, basis)
+        kept = ledger_file.save(cache_dir, key, month_ledger, zone, cached.warning, basis)
+        if kept is not None:  # the rows as the file keeps them, not a million objects
+            month_ledger = replace(month_ledger, rows=kept)
     return month_ledger, zone
 
 
