@@ -14,7 +14,7 @@ FIGURES_PER_CASE = {
     "3. Analysis throughput": 2,
     "4. Report": 2,
     "5. Start-up": 2,
-    "6. Real-shaped cache": 3,
+    "6. Real-shaped cache": 4,
     "7. Distinct users": 2,
     "8. Export": 2,
     "9. Time-aware commands": 2,

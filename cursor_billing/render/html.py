@@ -13,7 +13,8 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,7 @@ import msgspec
 
 from cursor_billing.cache import write_private
 from cursor_billing.choices import MonthStatus
+from cursor_billing.ledger import EXACT
 from cursor_billing.months import Month
 from cursor_billing.render.text import (
     BASIS_NAMES,
@@ -146,6 +148,7 @@ def _environment() -> Environment:
         moment=moment,
         counted=counted,
         others=others,
+        summed=summed,
         budget_name=budget_name,
     )
     environment.globals.update(
@@ -268,6 +271,12 @@ def moment(value: datetime, zone_name: str) -> str:
 def counted(number: int, noun: str) -> str:
     """`1 request`, `12,345 requests`."""
     return f"{count(number)} {noun}{'' if number == 1 else 's'}"
+
+
+def summed(rows: Sequence[Any], attribute: str) -> Any:
+    """The sum of an attribute (dotted: `tokens.total`) over rows, exact for money."""
+    with localcontext(EXACT):
+        return sum(map(attrgetter(attribute), rows))
 
 
 def others(number: int, noun: str) -> str:
