@@ -30,7 +30,7 @@ _MONTH = r"((?:0[1-9]|1[0-2])-\d{4})"
 _FILE_NAME = re.compile(_MONTH + re.escape(FILE_SUFFIX))
 # Numbers stay numbers: CSV imports hold exact Decimal cents (API events hold what was sent).
 _JOURNAL_NAME = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + r"\.journal")
-# The derived ledger of a complete month (SPEC §6): its folded rows, rebuilt from the month file
+# The derived ledger of a cached month (SPEC §6): its folded rows, rebuilt from the month file
 # whenever that changes; see `cursor_billing.ledger_file`.
 LEDGER_SUFFIX = ".ledger"
 _LEDGER_NAME = re.compile(r"\." + _MONTH + re.escape(FILE_SUFFIX) + re.escape(LEDGER_SUFFIX))
@@ -59,6 +59,28 @@ def month_status(
     if epoch_ms(now) <= month.end_ms(zone):
         return "in_progress"
     return "closing"
+
+
+class MonthState(msgspec.Struct, frozen=True, array_like=True):
+    """The fields of a cached month that its status is made of, with the clock (`month_status`):
+    kept in its ledger file, so that a month in progress read from there follows the clock."""
+
+    timezone: str | None
+    complete: bool
+    warnings: tuple[str, ...]  # why the month is unreliable
+    source: DataSource
+    legacy: bool  # a file of the original script (no `covered`)
+
+    def status(self, month: Month, now: datetime) -> MonthStatus:
+        return month_status(
+            month,
+            self.timezone,
+            self.complete,
+            list(self.warnings),
+            self.source,
+            self.legacy,
+            now,
+        )
 
 
 class Covered(msgspec.Struct):
@@ -122,16 +144,14 @@ class CachedMonth(msgspec.Struct, frozen=True):
         """Some values had unexpected types and count as 0: known once the events are read."""
         return self.events.warning
 
-    def status(self, now: datetime) -> MonthStatus:
-        return month_status(
-            self.month,
-            self.timezone,
-            self.complete,
-            list(self.warnings),
-            self.source,
-            self.covered is None,
-            now,
+    @property
+    def state(self) -> MonthState:
+        return MonthState(
+            self.timezone, self.complete, self.warnings, self.source, self.covered is None
         )
+
+    def status(self, now: datetime) -> MonthStatus:
+        return self.state.status(self.month, now)
 
 
 StrayKind = Literal["not a cache file", "leftover temporary file"]

@@ -1,4 +1,4 @@
-"""The derived ledger file of a complete month (SPEC §6): the month's folded rows beside its cache
+"""The derived ledger file of a cached month (SPEC §6): the month's folded rows beside its cache
 file, so that a second `analyze` reads no JSON at all.
 
 `.MM-YYYY-usage-based-data.json.ledger` holds the `MonthLedger` in msgpack: its rows, and the
@@ -10,8 +10,9 @@ mapping's fingerprint.
 It is used only when every part of the key still matches; otherwise the month file is read
 and validated as always, and the ledger file rebuilt. A ledger file that is missing, broken,
 unreadable or not a regular file is ignored (and rewritten); failing to write one is never an
-error. Only complete months get one: their file no longer changes and their status does not
-depend on the clock."""
+error. Every month gets one, the month in progress too: a fetch that brings new events writes
+a new month file (a new key), and the month's status is made from the clock when the file is
+read (`MonthState`), as it is from the month file's own fields."""
 
 from __future__ import annotations
 
@@ -19,20 +20,21 @@ import os
 import stat
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, overload
 
 import msgspec
 
-from cursor_billing.cache import CacheDir, write_private
-from cursor_billing.choices import CostBasis, DataSource, Source
+from cursor_billing.cache import CacheDir, MonthState, write_private
+from cursor_billing.choices import CostBasis, Source
 from cursor_billing.errors import CacheError
 from cursor_billing.ledger import MonthLedger, MonthSums, Row
 from cursor_billing.months import Month
 
-FORMAT_VERSION = 3  # 2: rows in `ROW_ORDER`; 3: the month summed beside them
+# 2: rows in `ROW_ORDER`; 3: the month summed beside them; 4: every month, with its `MonthState`
+FORMAT_VERSION = 4
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -133,7 +135,7 @@ class _Stored(msgspec.Struct, array_like=True):
     zone: str  # the zone the month was fetched (and folded) in
     read_warning: str | None  # what reading the month file warned about
     covered_end_ms: int
-    source: DataSource
+    state: MonthState  # what the month's status is made of, with the clock
     not_finite: int
     negative: int
     warnings: list[str]
@@ -193,6 +195,7 @@ class StoredMonth(msgspec.Struct, frozen=True):
     zone: str
     read_warning: str | None
     sums_basis: CostBasis  # the basis of the sums the file keeps
+    state: MonthState
 
 
 def _kept_sums(kept: CostBasis, raw: msgspec.Raw) -> Callable[[CostBasis], MonthSums | None]:
@@ -223,8 +226,9 @@ def month_key(
     return LedgerKey(FORMAT_VERSION, info.st_size, info.st_mtime_ns, info.st_ino, timezone, teams)
 
 
-def load(cache_dir: CacheDir, month: Month, key: LedgerKey) -> StoredMonth | None:
-    """The month's folded ledger when its ledger file was written under `key`, else None."""
+def load(cache_dir: CacheDir, month: Month, key: LedgerKey, now: datetime) -> StoredMonth | None:
+    """The month's folded ledger when its ledger file was written under `key`, else None; its
+    status as of `now`."""
     content = _read(cache_dir.ledger_path(month))
     if content is None:
         return None
@@ -239,16 +243,16 @@ def load(cache_dir: CacheDir, month: Month, key: LedgerKey) -> StoredMonth | Non
         return None
     ledger = MonthLedger(
         month,
-        "complete",
+        stored.state.status(month, now),
         stored.covered_end_ms,
         _StoredRows(stored.rows),
-        stored.source,
+        stored.state.source,
         stored.not_finite,
         stored.negative,
         tuple(stored.warnings),
         kept_sums=_kept_sums(stored.sums_basis, stored.sums),
     )
-    return StoredMonth(ledger, stored.zone, stored.read_warning, stored.sums_basis)
+    return StoredMonth(ledger, stored.zone, stored.read_warning, stored.sums_basis, stored.state)
 
 
 def save(
@@ -258,20 +262,18 @@ def save(
     zone: str,
     read_warning: str | None,
     basis: CostBasis,
-) -> Sequence[Row] | None:
-    """Write the month's ledger file (0600, atomically) if the month is complete, with its rows
-    summed on `basis`; a failure only means the next run folds the month file again. Gives back
-    the rows as the file keeps them (a tenth of their size as objects, decoded again if a view
-    reads them), or None when the month is not complete."""
-    if not ledger.complete:
-        return None
+    state: MonthState,
+) -> Sequence[Row]:
+    """Write the month's ledger file (0600, atomically), with its rows summed on `basis`; a
+    failure only means the next run folds the month file again. Gives back the rows as the file
+    keeps them (a tenth of their size as objects, decoded again if a view reads them)."""
     rows = msgspec.Raw(_ENCODER.encode(list(ledger.rows)))
     stored = _Stored(
         key,
         zone,
         read_warning,
         ledger.covered_end_ms,
-        ledger.source,
+        state,
         ledger.not_finite,
         ledger.negative,
         list(ledger.warnings),

@@ -1,4 +1,4 @@
-"""The derived ledger file beside each complete month (SPEC §6): used only while the month file,
+"""The derived ledger file beside each cached month (SPEC §6): used only while the month file,
 the time zone and the teams are what it was folded from; never hiding a corrupt month file;
 private; removed by `cache purge`; not listed by `cache ls`; silently rebuilt when broken.
 
@@ -148,11 +148,32 @@ def test_a_broken_or_unreadable_ledger_file_is_silently_rebuilt(cli, isolated):
     assert result.stdout == expected.stdout
 
 
-def test_only_complete_months_get_a_ledger_file(cli, isolated):
+def test_a_month_in_progress_gets_one_too_and_its_status_follows_the_clock(cli, isolated):
+    """The status of a month read from its ledger file is made from the clock as it would be
+    from the month file: in progress, closing once the month is over, unreliable with
+    warnings; a fetch that changes the month file makes the ledger file stale."""
     done = _month(isolated)
     open_month = _month(isolated, "02-2026", complete=False)
-    _total(cli)
-    assert _ledger_path(done).exists() and not _ledger_path(open_month).exists()
+
+    def statuses(moment: str) -> list[str]:
+        result = cli("analyze", "--json", env={"CURSOR_BILLING_NOW": moment})
+        assert result.exit_code == 0, result.stderr
+        return [row["status"] for row in json.loads(result.stdout)["monthly_trend"]]
+
+    assert statuses("2026-02-20T12:00:00Z") == ["complete", "in_progress"]
+    assert _ledger_path(done).exists() and _ledger_path(open_month).exists()
+    _edit_in_place(open_month, "3.125", "4.125")  # the ledger file is the one read...
+    assert _total(cli) == Decimal("12.50")
+    assert statuses("2026-03-01T00:00:01Z") == ["complete", "closing"]  # ...and the clock
+    # Fetched again (a new file, as a fetch writes it), with a warning: read afresh.
+    document = json.loads(open_month.read_text())
+    document["warnings"] = ["the API answered a page twice"]
+    replacement = open_month.with_name("fetched.tmp")
+    replacement.write_text(json.dumps(document))
+    replacement.replace(open_month)
+    assert _total(cli) == Decimal("14.50")
+    assert statuses("2026-02-20T12:00:00Z") == ["complete", "unreliable"]
+    assert statuses("2026-02-20T12:00:00Z") == ["complete", "unreliable"]  # from the file
 
 
 def test_a_selection_from_an_instant_reads_the_month_file(cli, isolated):
@@ -209,7 +230,7 @@ def test_the_stored_sums_are_the_rows_summed_and_a_report_reads_no_row(isolated)
     folded = load_ledger(settings, selection, NOW)  # folds the month file, writes the file
     key = ledger_file.month_key(CacheDir(settings.cache_dir), Month(2026, 1), "UTC", None)
     assert key is not None
-    stored = ledger_file.load(CacheDir(settings.cache_dir), Month(2026, 1), key)
+    stored = ledger_file.load(CacheDir(settings.cache_dir), Month(2026, 1), key, NOW)
     assert stored is not None and stored.sums_basis == "list"
     assert stored.ledger.sums("list") == sum_month(folded.months[0].rows, "list")
     again = load_ledger(settings, selection, NOW)  # from the ledger file
@@ -230,7 +251,7 @@ def test_another_cost_basis_stores_its_own_sums(cli, isolated):
     cache_dir = CacheDir(load_settings(data_dir=isolated / "data").cache_dir)
     key = ledger_file.month_key(cache_dir, Month(2026, 1), "UTC", None)
     assert key is not None
-    stored = ledger_file.load(cache_dir, Month(2026, 1), key)
+    stored = ledger_file.load(cache_dir, Month(2026, 1), key, NOW)
     assert stored is not None and stored.sums_basis == "charged"
     _edit_in_place(path, "3.125", "4.125")  # the ledger file is still the one read
     assert cli("analyze", "--json").stdout == charged.stdout != listed.stdout
@@ -271,15 +292,15 @@ def test_any_damaged_byte_is_caught_when_the_file_is_opened(isolated):
     load_ledger(settings, MonthSelection((Month(2026, 1),)), NOW)
     cache_dir = CacheDir(settings.cache_dir)
     key = ledger_file.month_key(cache_dir, Month(2026, 1), "UTC", None)
-    assert key is not None and ledger_file.load(cache_dir, Month(2026, 1), key) is not None
+    assert key is not None and ledger_file.load(cache_dir, Month(2026, 1), key, NOW) is not None
     derived = _ledger_path(path)
     content = derived.read_bytes()
     for at in range(len(content)):
         derived.write_bytes(content[:at] + bytes([content[at] ^ 0x5A]) + content[at + 1 :])
-        assert ledger_file.load(cache_dir, Month(2026, 1), key) is None, at
+        assert ledger_file.load(cache_dir, Month(2026, 1), key, NOW) is None, at
 
 
-def test_a_first_run_keeps_a_complete_month_s_rows_as_the_file_keeps_them(isolated):
+def test_a_first_run_keeps_a_month_s_rows_as_the_file_keeps_them(isolated):
     _mixed_month(isolated)
     settings = load_settings(data_dir=isolated / "data")
     selection = MonthSelection((Month(2026, 1),))

@@ -196,16 +196,16 @@ def _fold_cached(
     since_ms: int | None = None,
     timezone: str = "UTC",
 ) -> tuple[MonthLedger, str]:
-    """One cached month read and folded, and the zone it was fetched in. A complete month is
-    read from its derived ledger file when that was folded from the month file as it is now
-    (same file, time zone and teams); otherwise from the month file, and the ledger file is
-    (re)written, with the rows summed on `basis` (what the report reads). `since_ms` always
-    reads the month file."""
+    """One cached month read and folded, and the zone it was fetched in. The month is read from
+    its derived ledger file when that was folded from the month file as it is now (same file,
+    time zone and teams); otherwise from the month file, and the ledger file is (re)written,
+    with the rows summed on `basis` (what the report reads). `since_ms` always reads the month
+    file."""
     key = None
     if since_ms is None:
         fingerprint = teams.fingerprint if teams else None
         key = ledger_file.month_key(cache_dir, month, timezone, fingerprint)
-        stored = None if key is None else ledger_file.load(cache_dir, month, key)
+        stored = None if key is None else ledger_file.load(cache_dir, month, key, now)
         if key is not None and stored is not None:
             if stored.read_warning:
                 warn(stored.read_warning)
@@ -213,7 +213,13 @@ def _fold_cached(
                 warn(warning)
             if stored.sums_basis != basis:  # summed on the other basis: store this one
                 ledger_file.save(
-                    cache_dir, key, stored.ledger, stored.zone, stored.read_warning, basis
+                    cache_dir,
+                    key,
+                    stored.ledger,
+                    stored.zone,
+                    stored.read_warning,
+                    basis,
+                    stored.state,
                 )
             return stored.ledger, stored.zone
     cached = cache_dir.read_for_analysis(month)
@@ -232,10 +238,11 @@ def _fold_cached(
         warn(cached.warning)
     for warning in month_ledger.warnings:
         warn(warning)
-    if key is not None:
-        kept = ledger_file.save(cache_dir, key, month_ledger, zone, cached.warning, basis)
-        if kept is not None:  # the rows as the file keeps them, not a million objects
-            month_ledger = replace(month_ledger, rows=kept)
+    if key is not None:  # the rows then kept as the file keeps them, not a million objects
+        kept = ledger_file.save(
+            cache_dir, key, month_ledger, zone, cached.warning, basis, cached.state
+        )
+        month_ledger = replace(month_ledger, rows=kept)
     return month_ledger, zone
 
 
