@@ -440,7 +440,7 @@ def analysis(bench: Bench) -> CaseResult:
         )
         analyses.append(analyzed.seconds)
         peaks.append(analyzed.peak_rss_bytes)
-    ratio = measure.median(analyses) / measure.median(loads)
+    ratio = measure.paired(analyses, loads)
     peak = max(peaks)
     budget = 2 * largest + 150 * MB
     return CaseResult(
@@ -504,7 +504,7 @@ def report(bench: Bench) -> CaseResult:
             env=bench.env(),
         )
         reports.append(reported.seconds)
-    ratio = measure.median(reports) / measure.median(analyses)
+    ratio = measure.paired(reports, analyses)
     size = html.stat().st_size
     return CaseResult(
         "report",
@@ -570,7 +570,7 @@ def export(bench: Bench) -> CaseResult:
             peaks[export_format].append(exported.peak_rss_bytes)
             sizes[export_format] = output.stat().st_size
     analyze_time = measure.median(timings["analyze"])
-    ratios = {name: measure.median(timings[name]) / analyze_time for name in ("csv", "focus")}
+    ratios = {name: measure.paired(timings[name], timings["analyze"]) for name in ("csv", "focus")}
     slowest = max(ratios, key=ratios.__getitem__)
     # Exports hold one month of lines at a time: beyond what the analysis needs (the ledger,
     # one month of events at a time) they should add next to nothing.
@@ -696,10 +696,10 @@ def real(bench: Bench) -> CaseResult:
             ).seconds
         )
     load = measure.median(loads)
-    first = measure.median(firsts) / load
-    second = measure.median(seconds) / load
-    report_ratio = measure.median(reports) / measure.median(seconds)
-    decode = measure.median(decodes) / load
+    first = measure.paired(firsts, loads)
+    second = measure.paired(seconds, loads)
+    report_ratio = measure.paired(reports, seconds)
+    decode = measure.paired(decodes, loads)
     return CaseResult(
         "real",
         "6. Real-shaped cache",
@@ -851,8 +851,8 @@ def time_aware(bench: Bench) -> CaseResult:
     for _ in range(bench.sizes.runs):
         for name, args in commands.items():
             timings[name].append(measure.run(args, cwd=bench.work, env=env, accept=(0, 4)).seconds)
-    analyze_time = measure.median(timings["analyze"])
-    ratios = {name: measure.median(timings[name]) / analyze_time for name in ("daily", "check")}
+    analyses = timings["analyze"]
+    ratios = {name: measure.paired(timings[name], analyses) for name in ("daily", "check")}
     return CaseResult(
         "time-aware",
         "9. Time-aware commands",

@@ -96,6 +96,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def paired(numerators: list[float], denominators: list[float]) -> float:
+    """The median of the ratios of runs made side by side (the i-th of each list in one round):
+    pairing keeps a ratio meaningful when the shared machine's speed drifts between rounds."""
+    if len(numerators) != len(denominators):
+        raise ValueError("pairs need as many runs on each side")
+    return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
 def machine() -> dict[str, str]:
     """What the figures were measured on."""
     cpu = platform.processor() or platform.machine()
