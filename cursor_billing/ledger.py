@@ -90,7 +90,9 @@ def token_total(counts: _TokenBuckets) -> int:
     )
 
 
-class Tally(msgspec.Struct):
+# `array_like`: a ledger file stores a month's cells as tallies, and decodes them straight back
+# into `Tally` objects (no keys, no copy into lists first). `gc=False`: numbers only.
+class Tally(msgspec.Struct, array_like=True, gc=False):
     """Requests, cost and tokens of a group of rows on one basis."""
 
     requests: int = 0
@@ -115,13 +117,13 @@ class Tally(msgspec.Struct):
 
 class MonthSums(msgspec.Struct, frozen=True):
     """One month's rows summed on one basis by what every report reads: (user, model) cells
-    [requests, cost, input, output, cache write, cache read], days and (day, model)
+    (a `Tally` each; read-only, views share them), days and (day, model)
     [requests, cost], (day, user) costs and each day's spenders, sources [requests, cost] and
     their users, both bases' totals and what the basis leaves out. A few thousand groups where
     the month has tens of thousands of rows; a derived ledger file stores them beside the
     rows. Read-only."""
 
-    cells: dict[tuple[str, str], list]
+    cells: dict[tuple[str, str], Tally]
     days: dict[date, list]
     day_users: Mapping[date, Mapping[str, Decimal]]  # a ledger file decodes it when first read
     day_spenders: dict[date, tuple[int, str]]  # how many users; who spent most (ties: by name)
@@ -142,7 +144,7 @@ def sum_month(rows: Iterable[Row], basis: CostBasis) -> MonthSums:
 
 def _sum_month(rows: Iterable[Row], charged: bool) -> MonthSums:
     zero = ZERO
-    cells: dict[tuple[str, str], list] = {}
+    cells: dict[tuple[str, str], Tally] = {}
     days: dict[date, list] = {}
     day_users: dict[date, dict[str, Decimal]] = {}
     day_models: dict[date, dict[str, list]] = {}
@@ -175,14 +177,14 @@ def _sum_month(rows: Iterable[Row], charged: bool) -> MonthSums:
                 on_day, users, models = found, day_users[day], day_models[day]
         cell = cells.get((user, model))
         if cell is None:
-            cells[(user, model)] = [requests, zero + cost, i, o, cw, cr]
+            cells[(user, model)] = Tally(requests, zero + cost, i, o, cw, cr)
         else:
-            cell[0] += requests
-            cell[1] += cost
-            cell[2] += i
-            cell[3] += o
-            cell[4] += cw
-            cell[5] += cr
+            cell.requests += requests
+            cell.cost_cents += cost
+            cell.input_tokens += i
+            cell.output_tokens += o
+            cell.cache_write_tokens += cw
+            cell.cache_read_tokens += cr
         on_day[0] += requests
         on_day[1] += cost
         users[user] = users.get(user, zero) + cost

@@ -30,11 +30,12 @@ import msgspec
 from cursor_billing.cache import CacheDir, MonthState, write_private
 from cursor_billing.choices import CostBasis, Source
 from cursor_billing.errors import CacheError
-from cursor_billing.ledger import MonthLedger, MonthSums, Row
+from cursor_billing.ledger import MonthLedger, MonthSums, Row, Tally
 from cursor_billing.months import Month
 
-# 2: rows in `ROW_ORDER`; 3: the month summed beside them; 4: every month, with its `MonthState`
-FORMAT_VERSION = 4
+# 2: rows in `ROW_ORDER`; 3: the month summed beside them; 4: every month, with its `MonthState`;
+# 5: the cells as tallies, each part as msgpack `bin` (`_part`)
+FORMAT_VERSION = 5
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -50,12 +51,19 @@ class LedgerKey(msgspec.Struct, frozen=True, array_like=True):
     teams: str | None  # `TeamMapping.fingerprint`, None without teams
 
 
+def _part(value: Any) -> memoryview:
+    """A part of the file encoded on its own, to be stored as msgpack `bin`: opening the file
+    steps over it by its length (a `msgspec.Raw` part is walked through element by element, a
+    tenth of a second run) and gives a view of it, not a copy, to decode when first read."""
+    return memoryview(_ENCODER.encode(value))
+
+
 class _StoredSums(msgspec.Struct, array_like=True):
     """`MonthSums` as lists, which msgpack stores without keys of several parts."""
 
-    cells: list[tuple[str, str, int, Decimal, int, int, int, int]]  # user, model, then the cell
+    cells: list[tuple[tuple[str, str], Tally]]  # (user, model) and its tally
     days: list[tuple[date, int, Decimal]]
-    day_users: msgspec.Raw  # list[tuple[date, dict[str, Decimal]]], decoded when first read
+    day_users: memoryview  # list[tuple[date, dict[str, Decimal]]], decoded when first read
     day_spenders: list[tuple[date, int, str]]
     day_models: list[tuple[date, dict[str, tuple[int, Decimal]]]]
     sources: list[tuple[Source, int, Decimal, list[str]]]  # with the source's users
@@ -67,9 +75,9 @@ class _StoredSums(msgspec.Struct, array_like=True):
     @classmethod
     def of(cls, sums: MonthSums) -> _StoredSums:
         return cls(
-            [(user, model, *cell) for (user, model), cell in sums.cells.items()],
+            list(sums.cells.items()),
             [(day, *spend) for day, spend in sums.days.items()],
-            msgspec.Raw(_ENCODER.encode(list(sums.day_users.items()))),
+            _part(list(sums.day_users.items())),
             [(day, *spenders) for day, spenders in sums.day_spenders.items()],
             [
                 (day, {model: (spend[0], spend[1]) for model, spend in models.items()})
@@ -87,7 +95,7 @@ class _StoredSums(msgspec.Struct, array_like=True):
 
     def sums(self) -> MonthSums:
         return MonthSums(
-            {(user, model): list(cell) for user, model, *cell in self.cells},
+            dict(self.cells),
             {day: [requests, cost] for day, requests, cost in self.days},
             _StoredDayUsers(self.day_users),
             {day: (users, top) for day, users, top in self.day_spenders},
@@ -110,8 +118,8 @@ class _StoredDayUsers(Mapping[date, Mapping[str, Decimal]]):
 
     __slots__ = ("_raw", "_days")
 
-    def __init__(self, raw: msgspec.Raw) -> None:
-        self._raw: msgspec.Raw | None = raw
+    def __init__(self, raw: memoryview) -> None:
+        self._raw: memoryview | None = raw
         self._days: dict[date, dict[str, Decimal]] = {}
 
     def _decoded(self) -> dict[date, dict[str, Decimal]]:
@@ -140,8 +148,8 @@ class _Stored(msgspec.Struct, array_like=True):
     negative: int
     warnings: list[str]
     sums_basis: CostBasis
-    sums: msgspec.Raw  # _StoredSums on that basis, decoded when first read
-    rows: msgspec.Raw  # list[Row], decoded when first read
+    sums: memoryview  # _StoredSums on that basis, decoded when first read
+    rows: memoryview  # list[Row], decoded when first read
 
 
 class _File(msgspec.Struct, array_like=True):
@@ -149,7 +157,7 @@ class _File(msgspec.Struct, array_like=True):
     opened, not when a view first reads a part decoded late."""
 
     crc: int  # zlib.crc32 of `stored`
-    stored: msgspec.Raw
+    stored: memoryview
 
 
 class _StoredRows(Sequence[Row]):
@@ -157,8 +165,8 @@ class _StoredRows(Sequence[Row]):
 
     __slots__ = ("_raw", "_rows")
 
-    def __init__(self, raw: msgspec.Raw) -> None:
-        self._raw: msgspec.Raw | None = raw
+    def __init__(self, raw: memoryview) -> None:
+        self._raw: memoryview | None = raw
         self._rows: tuple[Row, ...] = ()
 
     def _decoded(self) -> tuple[Row, ...]:
@@ -198,7 +206,7 @@ class StoredMonth(msgspec.Struct, frozen=True):
     state: MonthState
 
 
-def _kept_sums(kept: CostBasis, raw: msgspec.Raw) -> Callable[[CostBasis], MonthSums | None]:
+def _kept_sums(kept: CostBasis, raw: memoryview) -> Callable[[CostBasis], MonthSums | None]:
     def sums(basis: CostBasis) -> MonthSums | None:
         return _SUMS.decode(raw).sums() if basis == kept else None
 
@@ -267,7 +275,7 @@ def save(
     """Write the month's ledger file (0600, atomically), with its rows summed on `basis`; a
     failure only means the next run folds the month file again. Gives back the rows as the file
     keeps them (a tenth of their size as objects, decoded again if a view reads them)."""
-    rows = msgspec.Raw(_ENCODER.encode(list(ledger.rows)))
+    rows = _part(list(ledger.rows))
     stored = _Stored(
         key,
         zone,
@@ -278,11 +286,11 @@ def save(
         ledger.negative,
         list(ledger.warnings),
         basis,
-        msgspec.Raw(_ENCODER.encode(_StoredSums.of(ledger.sums(basis)))),
+        _part(_StoredSums.of(ledger.sums(basis))),
         rows,
     )
     payload = _ENCODER.encode(stored)
-    file = _File(zlib.crc32(payload), msgspec.Raw(payload))
+    file = _File(zlib.crc32(payload), memoryview(payload))
     try:
         write_private(cache_dir.ledger_path(ledger.month), _ENCODER.encode(file))
     except CacheError:

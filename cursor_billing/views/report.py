@@ -273,7 +273,7 @@ class _Sums(msgspec.Struct):
         total_list = total_charged = left_charged = ZERO
         left_requests = 0
         for month, sums in zip(ledger.labels, ledger.month_sums(basis), strict=True):
-            by_month[month] = {key: Tally(*cell) for key, cell in sums.cells.items()}
+            by_month[month] = sums.cells  # shared, never changed
             days.update((day, Tally(*spend)) for day, spend in sums.days.items())
             day_spenders.update(sums.day_spenders)
             day_models.update(
