@@ -328,10 +328,11 @@ def _invalid(source: str, declared: _Declared, raw: Any) -> ConfigError:
 
 
 def _decimal_loader() -> type:
-    """A SafeLoader that reads YAML floats as exact Decimals of their text (`0.1` is 0.1)."""
+    """A SafeLoader that reads YAML floats as exact Decimals of their text (`0.1` is 0.1); on
+    LibYAML's parser where PyYAML has it (ten times faster than its pure-Python one)."""
     import yaml
 
-    class DecimalLoader(yaml.SafeLoader):
+    class DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
             text = str(self.construct_scalar(node)).replace("_", "")
             try:

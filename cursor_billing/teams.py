@@ -7,7 +7,6 @@ files can be keyed on it. E-mails match case-insensitively; anyone unknown is `U
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +58,8 @@ def read_teams_csv(content: bytes, path: Path) -> dict[str, str]:
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         raise UsageError(f"{path}: line {line} is not UTF-8 text") from None
+    import csv  # only with a teams file: not at every start
+
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     names = [name.strip().lower() for name in header or []]
