@@ -134,6 +134,7 @@ class MonthSums(msgspec.Struct, frozen=True):
     total_charged: Decimal
     left_requests: int  # on-demand requests the basis does not count
     left_charged: Decimal  # and what Cursor charged for them
+    models: dict[str, Tally]  # the cells summed by model
 
 
 def sum_month(rows: Iterable[Row], basis: CostBasis) -> MonthSums:
@@ -218,7 +219,36 @@ def _sum_month(rows: Iterable[Row], charged: bool) -> MonthSums:
         total_charged,
         left_requests,
         left_charged,
+        cells_by_model(cells),
     )
+
+
+_REQUESTS, _COST = attrgetter("requests"), attrgetter("cost_cents")
+_INPUT, _OUTPUT = attrgetter("input_tokens"), attrgetter("output_tokens")
+_CACHE_WRITE, _CACHE_READ = attrgetter("cache_write_tokens"), attrgetter("cache_read_tokens")
+
+
+def cells_by_model(cells: Mapping[tuple[str, str], Tally]) -> dict[str, Tally]:
+    """A month's cells summed by model: grouped by model first, each column then summed in C
+    (`sum` of `map`), not six Python additions a cell. Exact in the caller's context."""
+    grouped: dict[str, list[Tally]] = {}
+    for (_, model), tally in cells.items():
+        tallies = grouped.get(model)
+        if tallies is None:
+            grouped[model] = [tally]
+        else:
+            tallies.append(tally)
+    return {
+        model: Tally(
+            sum(map(_REQUESTS, tallies)),
+            sum(map(_COST, tallies), ZERO),
+            sum(map(_INPUT, tallies)),
+            sum(map(_OUTPUT, tallies)),
+            sum(map(_CACHE_WRITE, tallies)),
+            sum(map(_CACHE_READ, tallies)),
+        )
+        for model, tallies in grouped.items()
+    }
 
 
 def _most_spent(spend: tuple[str, Decimal]) -> tuple[Decimal, str]:

@@ -34,8 +34,8 @@ from cursor_billing.ledger import MonthLedger, MonthSums, Row, Tally
 from cursor_billing.months import Month
 
 # 2: rows in `ROW_ORDER`; 3: the month summed beside them; 4: every month, with its `MonthState`;
-# 5: the cells as tallies, each part as msgpack `bin` (`_part`)
-FORMAT_VERSION = 5
+# 5: the cells as tallies, each part as msgpack `bin` (`_part`); 6: the cells by model
+FORMAT_VERSION = 6
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -71,6 +71,7 @@ class _StoredSums(msgspec.Struct, array_like=True):
     total_charged: Decimal
     left_requests: int
     left_charged: Decimal
+    models: list[tuple[str, Tally]]
 
     @classmethod
     def of(cls, sums: MonthSums) -> _StoredSums:
@@ -91,6 +92,7 @@ class _StoredSums(msgspec.Struct, array_like=True):
             sums.total_charged,
             sums.left_requests,
             sums.left_charged,
+            list(sums.models.items()),
         )
 
     def sums(self) -> MonthSums:
@@ -109,6 +111,7 @@ class _StoredSums(msgspec.Struct, array_like=True):
             self.total_charged,
             self.left_requests,
             self.left_charged,
+            dict(self.models),
         )
 
 

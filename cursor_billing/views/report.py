@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from cursor_billing.choices import COST_BASES, CostBasis, DataSource, MonthStatus, Source
-from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally
+from cursor_billing.ledger import EXACT, ZERO, Ledger, Tally, cells_by_model
 from cursor_billing.months import Month
 from cursor_billing.settings import Anomalies, Budgets
 from cursor_billing.views.checks import (
@@ -42,9 +42,6 @@ DeltaBasis = Literal["month", "same_days"]
 # Ratios get 28 significant digits whatever the caller's thread context says.
 RATIO = Context(prec=28)
 K = TypeVar("K", bound=str)
-_REQUESTS, _COST = attrgetter("requests"), attrgetter("cost_cents")
-_INPUT, _OUTPUT = attrgetter("input_tokens"), attrgetter("output_tokens")
-_CACHE_WRITE, _CACHE_READ = attrgetter("cache_write_tokens"), attrgetter("cache_read_tokens")
 R = TypeVar("R")
 
 
@@ -232,13 +229,13 @@ class _Cells(msgspec.Struct):
     """The ledger grouped by (month, user, model) on one basis: what most sections read."""
 
     by_month: dict[Month, dict[tuple[str, str], Tally]]
-    # Each month's cells by model (`_month_models`), made once for the sections that read it.
-    by_model: dict[Month, dict[str, tuple[Tally, list[str]]]] = msgspec.field(default_factory=dict)
+    # Each month's cells by model, as the month's sums hold them (`MonthSums.models`).
+    by_model: dict[Month, dict[str, Tally]] = msgspec.field(default_factory=dict)
 
-    def month_models(self, month: Month) -> dict[str, tuple[Tally, list[str]]]:
+    def month_models(self, month: Month) -> dict[str, Tally]:
         found = self.by_model.get(month)
         if found is None:
-            found = self.by_model[month] = _month_models(self.by_month[month])
+            found = self.by_model[month] = cells_by_model(self.by_month[month])
         return found
 
 
@@ -265,6 +262,7 @@ class _Sums(msgspec.Struct):
     @classmethod
     def _of(cls, ledger: Ledger, basis: CostBasis) -> _Sums:
         by_month: dict[Month, dict[tuple[str, str], Tally]] = {}
+        by_model: dict[Month, dict[str, Tally]] = {}
         days: dict[date, Tally] = {}
         day_spenders: dict[date, tuple[int, str]] = {}
         day_models: dict[date, dict[str, Tally]] = {}
@@ -273,7 +271,7 @@ class _Sums(msgspec.Struct):
         total_list = total_charged = left_charged = ZERO
         left_requests = 0
         for month, sums in zip(ledger.labels, ledger.month_sums(basis), strict=True):
-            by_month[month] = sums.cells  # shared, never changed
+            by_month[month], by_model[month] = sums.cells, sums.models  # shared, never changed
             days.update((day, Tally(*spend)) for day, spend in sums.days.items())
             day_spenders.update(sums.day_spenders)
             day_models.update(
@@ -294,7 +292,7 @@ class _Sums(msgspec.Struct):
             left_requests += sums.left_requests
             left_charged += sums.left_charged
         return cls(
-            cells=_Cells(by_month),
+            cells=_Cells(by_month, by_model),
             days=days,
             day_spenders=day_spenders,
             day_models=day_models,
@@ -374,9 +372,9 @@ def monthly_trend(ledger: Ledger, cells: _Cells, basis: CostBasis) -> tuple[Mont
     previous: tuple[Month, Decimal] | None = None
     for month_ledger in ledger.months:
         month = month_ledger.month
-        month_cells = cells.by_month[month].values()
-        cost = sum((tally.cost_cents for tally in month_cells), ZERO)
-        requests = sum(tally.requests for tally in month_cells)
+        month_models = cells.month_models(month).values()
+        cost = sum((tally.cost_cents for tally in month_models), ZERO)
+        requests = sum(tally.requests for tally in month_models)
         delta_basis: DeltaBasis = "month"
         compared = None if previous is None else previous[1]
         if previous is not None and in_progress(month_ledger, ledger.timezone):
@@ -408,14 +406,15 @@ def model_spend(cells: _Cells) -> tuple[ModelSpend, ...]:
     totals: dict[str, list[Any]] = {}  # [requests, cost, the four token counts]
     by_month: dict[str, dict[Month, Decimal]] = defaultdict(dict)
     users: dict[str, set[str]] = defaultdict(set)
-    for month in cells.by_month:
-        for model, (tally, emails) in cells.month_models(month).items():
+    for month, month_cells in cells.by_month.items():
+        for model, tally in cells.month_models(month).items():
             total = totals.get(model)
             if total is None:
                 totals[model] = total = [0, ZERO, 0, 0, 0, 0]
             _add_tally(total, tally)
             by_month[model][month] = tally.cost_cents
-            users[model].update(emails)
+        for email, model in month_cells:
+            users[model].add(email)
     months = tuple(cells.by_month)
     return tuple(
         ModelSpend(
@@ -429,37 +428,6 @@ def model_spend(cells: _Cells) -> tuple[ModelSpend, ...]:
         )
         for model, tally in _ranked((model, Tally(*total)) for model, total in totals.items())
     )
-
-
-def _month_models(
-    month_cells: Mapping[tuple[str, str], Tally],
-) -> dict[str, tuple[Tally, list[str]]]:
-    """Each model's tally of one month's cells, and the e-mails of its cells: the cells grouped
-    by model first, each column then summed in C (`sum` of `map`), not six Python additions
-    a cell."""
-    grouped: dict[str, list[Tally]] = {}
-    emails: dict[str, list[str]] = {}
-    for (email, model), tally in month_cells.items():
-        tallies = grouped.get(model)
-        if tallies is None:
-            grouped[model], emails[model] = [tally], [email]
-        else:
-            tallies.append(tally)
-            emails[model].append(email)
-    return {
-        model: (
-            Tally(
-                sum(map(_REQUESTS, tallies)),
-                sum(map(_COST, tallies), ZERO),
-                sum(map(_INPUT, tallies)),
-                sum(map(_OUTPUT, tallies)),
-                sum(map(_CACHE_WRITE, tallies)),
-                sum(map(_CACHE_READ, tallies)),
-            ),
-            emails[model],
-        )
-        for model, tallies in grouped.items()
-    }
 
 
 def expensive_models(
@@ -590,7 +558,7 @@ def month_detail(
     month_users: list[MonthUser] = []
     for month, month_cells in cells.by_month.items():
         models = cells.month_models(month)
-        for model, tally in _ranked((model, tally) for model, (tally, _) in models.items()):
+        for model, tally in _ranked(models.items()):
             month_models.append(
                 MonthModel(month, model, tally.cost_cents, tally.requests, TokenCounts.of(tally))
             )
