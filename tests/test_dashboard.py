@@ -417,6 +417,25 @@ def brief_page(brief) -> Element:
     return parse(render_dashboard(brief, top=20, generated_at=GENERATED_AT)).root
 
 
+def test_the_other_teams_and_other_users_of_a_model_add_up_exactly(brief):
+    """The "N other …" rows of the teams and of each expensive model's users hold the exact
+    sums of the rows they stand for."""
+    page = parse(render_dashboard(brief, top=1, generated_at=GENERATED_AT)).root
+    teams = rows(page.by_id("teams").find_all("table")[0])
+    rest = brief.teams[1:]
+    assert len(rest) >= 2
+    assert teams[-1][:2] == [f"{len(rest)} other teams", money(sum(t.cost_cents for t in rest))]
+    model = brief.expensive_models[0]
+    users = rows(page.by_id("expensive-models").find_all("table")[0])
+    others = model.users[1:]
+    assert len(others) >= 2
+    assert users[-1][1:3] == [
+        f"{len(others)} other users",
+        money(sum(u.cost_cents for u in others)),
+    ]
+    assert users[-1][4] == count(sum(u.requests for u in others))
+
+
 def test_the_brief_shows_forecast_budgets_teams_and_what_changed(brief, brief_page):
     page, forecast = brief_page, brief.forecast
     assert [e.attrs.get("id") for e in page.find_all("section")] == WITH_TEAMS
